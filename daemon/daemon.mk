@@ -1,0 +1,31 @@
+# daemon/: tinyfleetd, the gateway daemon (one libuv loop). Every daemon/*.c is
+# part of it; main.c holds main() and is left out of the unit tests, which link
+# all the other daemon objects so a test can drive any module directly.
+DAEMON_PKGS := libuv sqlite3 libmosquitto libprotobuf-c libsodium libsystemd inih
+DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
+DAEMON_LIB_OBJS := $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJS))
+DAEMON_LIBS = $(call pc_libs,$(DAEMON_PKGS))
+
+$(B)/daemon/%.o: EXTRA_CFLAGS += $(call pc_cflags,$(DAEMON_PKGS))
+# Daemon sources include the generated protobuf-c headers: generate them first.
+$(DAEMON_OBJS): | $(PROTO_HDRS)
+
+$(B)/tinyfleetd: $(DAEMON_OBJS) $(PROTO_OBJS) $(LIBWIRE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
+PROGRAMS += $(B)/tinyfleetd
+
+FORMAT_FILES += $(DAEMON_SRCS) $(wildcard daemon/*.h)
+
+# Unit tests: tests/unit/daemon/check_<module>.c, linked with every daemon object
+# except main.o, the test stubs (tests/stubs/*.c) and Check.
+DAEMON_TEST_SRCS := $(wildcard tests/unit/daemon/check_*.c)
+DAEMON_TESTS := $(DAEMON_TEST_SRCS:%.c=$(B)/%)
+DAEMON_STUB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/stubs/*.c))
+UNIT_TESTS += $(DAEMON_TESTS)
+FORMAT_FILES += $(DAEMON_TEST_SRCS)
+$(B)/tests/unit/daemon/%.o: EXTRA_CFLAGS += -Idaemon $(call pc_cflags,$(DAEMON_PKGS) check)
+$(DAEMON_TEST_SRCS:%.c=$(B)/%.o): | $(PROTO_HDRS)
+$(B)/tests/unit/daemon/%: $(B)/tests/unit/daemon/%.o $(DAEMON_LIB_OBJS) $(DAEMON_STUB_OBJS) \
+		$(PROTO_OBJS) $(LIBWIRE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS)
