@@ -186,9 +186,9 @@ void alerts_free(struct alerts *a);
  * Swaps in a new configuration (SIGHUP). Node state is kept; state of a rule
  * whose name still exists is kept; alerts of removed rules and of disabled
  * built-in rules are cleared (callbacks run). Returns 0 or a negative errno
- * (then the old configuration stays).
+ * (then the old configuration stays). now_ms stamps the clears.
  */
-int alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg);
+int alerts_reconfigure(struct alerts *a, const struct alerts_config *cfg, int64_t now_ms);
 
 /*
  * Marks an alert as already raised without calling raise(), for alerts the
@@ -200,10 +200,16 @@ int alerts_restore(struct alerts *a, enum alert_kind kind, uint32_t node_id, con
                    int64_t now_ms);
 
 /*
+ * Seeds a node from the store at start-up: it was last seen at last_seen_ms.
+ * No callback runs; the next alerts_tick() raises node_offline if that is too
+ * long ago. Returns 0, -ENOSPC (max_nodes reached) or -ENOMEM.
+ */
+int alerts_seed_node(struct alerts *a, uint32_t node_id, int64_t last_seen_ms);
+
+/*
  * A frame from node_id was accepted at now_ms. Clears node_offline (and calls
  * node_state(online)) if it was raised; the first frame of a node after
- * start-up calls node_state(online) too. Pass a past last-seen time at
- * start-up to seed nodes from the store.
+ * start-up calls node_state(online) too (seeded nodes excepted).
  */
 void alerts_on_seen(struct alerts *a, uint32_t node_id, int64_t now_ms);
 
