@@ -8,10 +8,12 @@
  * order (the encoder emits in table order, which makes its output canonical
  * and byte-identical to protobuf-c's).
  *
- * Decoding follows protobuf's merge rules, so both sides read the same bytes
- * the same way: a scalar seen twice keeps the last value, repeated fields
- * append across occurrences (packed or not), an envelope body seen twice is
- * merged, and a different body replaces the previous one.
+ * Decoding reads duplicated fields the way protobuf-c (the daemon's codec)
+ * does, so both sides always agree: a scalar or string seen twice keeps the
+ * last value, repeated fields append across occurrences (packed or not), and
+ * a body seen again replaces the previous body entirely. (The protobuf spec
+ * would merge a repeated body; protobuf-c 1.4 replaces oneof members, and
+ * agreeing with the peer matters more here. Encoders never emit either.)
  *
  * Divisions: field tables, decoder, encoder, envelopes.
  */
@@ -633,7 +635,8 @@ msg_env_encode(const struct msg_body *bodies, size_t n_bodies, int type, const v
 
 /*
  * Decode an envelope into *type and the union at u (usize bytes), both zeroed
- * by the caller. Unknown bodies are skipped like any unknown field.
+ * by the caller. Unknown bodies are skipped like any unknown field; the last
+ * known body wins.
  */
 static int
 msg_env_decode(const struct msg_body *bodies, size_t n_bodies, const uint8_t *in, size_t len,
@@ -663,10 +666,8 @@ msg_env_decode(const struct msg_body *bodies, size_t n_bodies, const uint8_t *in
 		err = wire_pb_read_len(&r, &sub);
 		if (err < 0)
 			return err;
-		if (*type != b->num) {
-			memset(u, 0, usize);
-			*type = b->num;
-		}
+		memset(u, 0, usize);
+		*type = b->num;
 		err = msg_decode(b->desc, &sub, u);
 		if (err < 0)
 			return err;
@@ -705,7 +706,7 @@ wire_msg_node_decode(const uint8_t *in, size_t len, struct wire_node_msg *ret)
 	if (err < 0)
 		return err;
 	m.type = (enum wire_node_msg_type)type;
-	*ret = m;
+	memcpy(ret, &m, sizeof(m));
 	return 0;
 }
 
@@ -723,7 +724,7 @@ wire_msg_gw_decode(const uint8_t *in, size_t len, struct wire_gw_msg *ret)
 	if (err < 0)
 		return err;
 	m.type = (enum wire_gw_msg_type)type;
-	*ret = m;
+	memcpy(ret, &m, sizeof(m));
 	return 0;
 }
 
