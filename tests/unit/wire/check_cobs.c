@@ -67,7 +67,8 @@ expect_frame(const struct sink *k, int i, const uint8_t *p, size_t n)
 	ck_assert_int_lt(i, k->n);
 	ck_assert_int_eq(k->err[i], 0);
 	ck_assert_uint_eq(k->len[i], n);
-	ck_assert_mem_eq(k->data[i], p, n);
+	if (n > 0)
+		ck_assert_mem_eq(k->data[i], p, n);
 }
 
 static size_t
