@@ -38,3 +38,13 @@ FORMAT_FILES += $(CORE_FUZZ_SRCS)
 $(B)/fuzz/bin/fuzz_core_%: $(B)/fuzz/tests/fuzz/fuzz_core_%.o $(CORE_SRCS:%.c=$(B)/fuzz/%.o)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^
+
+# tests/tools/nn_oracle: host tool that runs a model on the oracle's inputs and
+# prints output bytes and per-layer sha256 prefixes (tests/integration/10-core-oracle.sh).
+NN_ORACLE := $(B)/tests/tools/nn_oracle
+$(B)/tests/tools/nn_oracle.o: CSTD := -std=gnu11
+$(NN_ORACLE): $(B)/tests/tools/nn_oracle.o $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libsodium)
+PROGRAMS += $(NN_ORACLE)
+INTEGRATION_DEPS += $(NN_ORACLE)
+FORMAT_FILES += tests/tools/nn_oracle.c

@@ -1,0 +1,248 @@
+/*
+ * conv_s8.c: CONV_2D, int8 activations, int8 weights (per-channel or
+ * per-tensor), int32 bias; any kernel size, stride, dilation, SAME/VALID.
+ *
+ * TFLite reference semantics (reference_integer_ops::ConvPerChannel):
+ * acc = bias + sum over in-image taps of w * (x - in_zp), then
+ * MultiplyByQuantizedMultiplier, + out_zp, clamp. Padded taps contribute 0.
+ *
+ * No im2col: for each output pixel the valid taps of one filter row are one
+ * contiguous run of (kx1 - kx0) * in_ch bytes in both the input and the
+ * weights (dilation 1), so the inner loop is a plain dot product. Four output
+ * channels share every input load (register blocking), which also amortises
+ * the zero-point add to one per four MACs.
+ */
+#include "core/nn_internal.h"
+
+struct conv {
+	const int8_t *in;    /* [n, ih, iw, ic] */
+	const int8_t *w;     /* [oc, kh, kw, ic] */
+	const uint8_t *bias; /* int32 [oc] in model bytes, or NULL */
+	int8_t *out;         /* [n, oh, ow, oc] */
+	int32_t in_off;      /* -input zero point */
+	int32_t out_zp;      /* output zero point */
+	int32_t act_min;     /* clamp */
+	int32_t act_max;
+	int32_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw;
+	int32_t per_channel; /* 1: mult/shift per output channel; 0: one pair */
+	                     /* followed by int32 mult[n_mult], int8 shift[n_mult] */
+};
+
+#define MULT(d) ((const int32_t *)(const void *)((const struct conv *)(d) + 1))
+
+int
+nn_conv_s8_prepare(struct nn__ctx *c)
+{
+	struct nn__tinfo in, w, out;
+	int32_t in_idx, w_idx, out_idx, bias_idx, act;
+	int32_t padding, sw, sh, dw, dh, oh, ow, ph, pw, lo, hi;
+	int err = NN_OK, nm;
+	struct conv *d = c->data;
+
+	if (nn__ctx_opts(c, 1) < 0)
+		return NN_EMODEL;
+	if (c->oi.in.n < 2 || c->oi.in.n > 3 || c->oi.out.n != 1)
+		return nn__ctx_fail(c, NN_EMODEL, "expects 2-3 inputs and 1 output", NN__NOVAL,
+		                    NULL);
+	if (nn__ctx_in(c, 0, &in, &in_idx) < 0 || nn__ctx_in(c, 1, &w, &w_idx) < 0 ||
+	    nn__ctx_out(c, 0, &out, &out_idx) < 0)
+		return NN_EMODEL;
+	bias_idx = nn__op_in(c->m, &c->oi, 2);
+	if (nn__ctx_q8(c, &in, "input") < 0 || nn__ctx_q8(c, &out, "output") < 0)
+		return NN_ENOTSUP;
+	if (in.ndim != 4 || w.ndim != 4 || out.ndim != 4)
+		return nn__ctx_fail(c, NN_ENOTSUP, "only 4-D input, filter and output", NN__NOVAL,
+		                    NULL);
+	padding = sw = sh = 0;
+	dw = dh = 1;
+	act = 0;
+	if (c->oi.has_opt) {
+		padding = nn__fb_i8(c->m, &c->oi.opt, 0, 0, &err);
+		sw = nn__fb_i32(c->m, &c->oi.opt, 1, 0, &err);
+		sh = nn__fb_i32(c->m, &c->oi.opt, 2, 0, &err);
+		act = nn__fb_i8(c->m, &c->oi.opt, 3, 0, &err);
+		dw = nn__fb_i32(c->m, &c->oi.opt, 4, 1, &err);
+		dh = nn__fb_i32(c->m, &c->oi.opt, 5, 1, &err);
+	}
+	if (err < 0)
+		return nn__ctx_fail(c, NN_EMODEL, "malformed options", NN__NOVAL, NULL);
+	if (padding != 0 && padding != 1)
+		return nn__ctx_fail(c, NN_ENOTSUP, "padding ", padding, " unsupported");
+	if (sw < 1 || sh < 1 || sw > 1024 || sh > 1024)
+		return nn__ctx_fail(c, NN_ENOTSUP, "stride ", sw < 1 || sw > 1024 ? sw : sh,
+		                    " unsupported");
+	if (dw < 1 || dh < 1 || dw > 1024 || dh > 1024)
+		return nn__ctx_fail(c, NN_ENOTSUP, "dilation ", dw < 1 || dw > 1024 ? dw : dh,
+		                    " unsupported");
+	if (w.dims[3] != in.dims[3])
+		return nn__ctx_fail(c, NN_ENOTSUP, "filter depth ", w.dims[3],
+		                    " differs from input depth (grouped conv unsupported)");
+	if (w.dims[0] != out.dims[3] || in.dims[0] != out.dims[0])
+		return nn__ctx_fail(c, NN_EMODEL, "output shape does not match filter", NN__NOVAL,
+		                    NULL);
+	if (w.dims[1] < 1 || w.dims[2] < 1 || in.dims[1] < 1 || in.dims[2] < 1 || in.dims[3] < 1 ||
+	    out.dims[3] < 1)
+		return nn__ctx_fail(c, NN_EMODEL, "empty tensor", NN__NOVAL, NULL);
+	nn__padding(padding == 0, sh, dh, in.dims[1], w.dims[1], &oh, &ph);
+	nn__padding(padding == 0, sw, dw, in.dims[2], w.dims[2], &ow, &pw);
+	if (oh != out.dims[1] || ow != out.dims[2])
+		return nn__ctx_fail(c, NN_EMODEL, "output size ", out.dims[1],
+		                    " does not match padding and stride");
+	if (nn__act_range(act, out.scale, out.zp, &lo, &hi) < 0)
+		return nn__ctx_fail(c, NN_ENOTSUP, "fused activation ", act, " unsupported");
+	nm = nn__ctx_wquant(c, &w, 0, out.dims[3], bias_idx, in.scale, out.scale, NULL, NULL);
+	if (nm < 0)
+		return nm;
+	c->data_size = sizeof(struct conv) + (size_t)nm * 5;
+	if (!d)
+		return NN_OK;
+
+	d->in = nn__ctx_ptr(c, in_idx);
+	d->w = (const int8_t *)w.cdata;
+	d->bias = NULL;
+	if (bias_idx >= 0) {
+		struct nn__tinfo b;
+
+		nn__tensor(c->m, bias_idx, &b, NULL, 0);
+		d->bias = b.cdata;
+	}
+	d->out = nn__ctx_ptr(c, out_idx);
+	d->in_off = -in.zp;
+	d->out_zp = out.zp;
+	d->act_min = lo;
+	d->act_max = hi;
+	d->n = in.dims[0];
+	d->ih = in.dims[1];
+	d->iw = in.dims[2];
+	d->ic = in.dims[3];
+	d->oh = oh;
+	d->ow = ow;
+	d->oc = out.dims[3];
+	d->kh = w.dims[1];
+	d->kw = w.dims[2];
+	d->sh = sh;
+	d->sw = sw;
+	d->dh = dh;
+	d->dw = dw;
+	d->ph = ph;
+	d->pw = pw;
+	d->per_channel = nm > 1;
+	return nn__ctx_wquant(c, &w, 0, out.dims[3], bias_idx, in.scale, out.scale,
+	                      (int32_t *)(void *)(d + 1), (int8_t *)(void *)(d + 1) + 4 * nm) < 0
+	               ? NN_EQUANT
+	               : NN_OK;
+}
+
+/* Four output channels at once over one run: w points at channel 0's run, k is
+ * the per-channel filter stride. */
+static inline void
+dot4(const int8_t *x, const int8_t *w, int32_t k, int32_t n, int32_t off, int32_t *a)
+{
+	int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], i;
+	const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
+
+	for (i = 0; i < n; i++) {
+		int32_t v = x[i] + off;
+
+		a0 += v * w[i];
+		a1 += v * w1[i];
+		a2 += v * w2[i];
+		a3 += v * w3[i];
+	}
+	a[0] = a0;
+	a[1] = a1;
+	a[2] = a2;
+	a[3] = a3;
+}
+
+static inline int32_t
+dot1(const int8_t *x, const int8_t *w, int32_t n, int32_t off)
+{
+	int32_t a = 0, i;
+
+	for (i = 0; i < n; i++)
+		a += (x[i] + off) * w[i];
+	return a;
+}
+
+void
+nn_conv_s8_eval(const void *data, void *scratch)
+{
+	const struct conv *d = data;
+	const int32_t *mult = MULT(d);
+	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->oc : 1));
+	const int32_t k = d->kh * d->kw * d->ic; /* filter stride per output channel */
+	int8_t *out = d->out;
+	int32_t b, oy, ox;
+
+	(void)scratch;
+	for (b = 0; b < d->n; b++) {
+		const int8_t *img = d->in + (size_t)b * d->ih * d->iw * d->ic;
+
+		for (oy = 0; oy < d->oh; oy++) {
+			int32_t iy0 = oy * d->sh - d->ph;
+			/* valid ky: 0 <= iy0 + ky*dh < ih */
+			int32_t ky0 = iy0 < 0 ? (-iy0 + d->dh - 1) / d->dh : 0;
+			int32_t ky1 = (d->ih - iy0 + d->dh - 1) / d->dh;
+
+			if (ky1 > d->kh)
+				ky1 = d->kh;
+			for (ox = 0; ox < d->ow; ox++) {
+				int32_t ix0 = ox * d->sw - d->pw;
+				int32_t kx0 = ix0 < 0 ? (-ix0 + d->dw - 1) / d->dw : 0;
+				int32_t kx1 = (d->iw - ix0 + d->dw - 1) / d->dw;
+				int32_t run, step, nrun, oc, ky, r;
+
+				if (kx1 > d->kw)
+					kx1 = d->kw;
+				if (d->dw == 1) {
+					run = (kx1 - kx0) * d->ic;
+					nrun = 1;
+					step = 0;
+				} else {
+					run = d->ic;
+					nrun = kx1 - kx0;
+					step = d->dw * d->ic;
+				}
+				for (oc = 0; oc < d->oc; oc += 4) {
+					int32_t acc[4] = {0, 0, 0, 0}, j, nb;
+
+					nb = d->oc - oc < 4 ? d->oc - oc : 4;
+					for (ky = ky0; ky < ky1; ky++) {
+						const int8_t *x =
+						        img + ((size_t)(iy0 + ky * d->dh) * d->iw +
+						               (ix0 + kx0 * d->dw)) *
+						                      d->ic;
+						const int8_t *w =
+						        d->w + (size_t)oc * k +
+						        ((size_t)ky * d->kw + kx0) * d->ic;
+
+						for (r = 0; r < nrun; r++) {
+							if (nb == 4) {
+								dot4(x, w, k, run, d->in_off, acc);
+							} else {
+								for (j = 0; j < nb; j++)
+									acc[j] += dot1(x, w + j * k,
+									               run,
+									               d->in_off);
+							}
+							x += step;
+							w += d->ic;
+						}
+					}
+					for (j = 0; j < nb; j++) {
+						int32_t ch = oc + j, mi = d->per_channel ? ch : 0;
+						int32_t a = acc[j];
+
+						if (d->bias)
+							a += nn__ld32(d->bias + 4 * ch);
+						out[ch] = nn__requant(a, mult[mi], shift[mi],
+						                      d->out_zp, d->act_min,
+						                      d->act_max);
+					}
+				}
+				out += d->oc;
+			}
+		}
+	}
+}

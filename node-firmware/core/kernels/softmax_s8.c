@@ -1,0 +1,193 @@
+/*
+ * softmax_s8.c: SOFTMAX, int8 in, int8 out (scale 1/256, zero point -128).
+ *
+ * Bit-exact port of TFLite's reference_ops::Softmax for int8: the input
+ * difference to the row maximum is rescaled by beta * input_scale (Q5.26),
+ * exp() is gemmlowp's fixed-point exp_on_negative_values, the sum is kept in
+ * Q12.19 and the reciprocal is gemmlowp's Newton-Raphson
+ * one_over_one_plus_x_for_x_in_0_1. Setup (PreprocessSoftmaxScaling,
+ * CalculateInputRadius) is done in integers.
+ */
+#include "core/nn_internal.h"
+
+struct softmax {
+	const int8_t *in;
+	int8_t *out;
+	int32_t mult;     /* input_beta_multiplier */
+	int32_t lshift;   /* input_beta_left_shift */
+	int32_t diff_min; /* differences below this give 0 */
+	int32_t outer, depth;
+};
+
+int
+nn_softmax_s8_prepare(struct nn__ctx *c)
+{
+	struct nn__tinfo in, out;
+	int32_t in_idx, out_idx, mult;
+	int err = NN_OK, shift;
+	float beta = 1.0f;
+	struct softmax *d = c->data;
+
+	if (nn__ctx_opts(c, 9) < 0)
+		return NN_EMODEL;
+	if (c->oi.in.n != 1 || c->oi.out.n != 1)
+		return nn__ctx_fail(c, NN_EMODEL, "expects 1 input and 1 output", NN__NOVAL, NULL);
+	if (nn__ctx_in(c, 0, &in, &in_idx) < 0 || nn__ctx_out(c, 0, &out, &out_idx) < 0)
+		return NN_EMODEL;
+	if (nn__ctx_q8(c, &in, "input") < 0 || nn__ctx_q8(c, &out, "output") < 0)
+		return NN_ENOTSUP;
+	if (out.zp != -128 || out.scale != 1.0f / 256)
+		return nn__ctx_fail(c, NN_EQUANT,
+		                    "output must have scale 1/256 and zero point -128", NN__NOVAL,
+		                    NULL);
+	if (in.ndim < 1 || in.elems != out.elems || in.dims[in.ndim - 1] < 1)
+		return nn__ctx_fail(c, NN_EMODEL, "input and output shapes differ", NN__NOVAL,
+		                    NULL);
+	if (c->oi.has_opt)
+		beta = nn__fb_f32(c->m, &c->oi.opt, 0, 1.0f, &err);
+	if (err < 0)
+		return nn__ctx_fail(c, NN_EMODEL, "malformed options", NN__NOVAL, NULL);
+	/* PreprocessSoftmaxScaling(beta, scale, 5): min(beta * scale * 2^26, 2^31 - 1). */
+	if (nn__quant_mult_prod(beta, in.scale, 26, 1, &mult, &shift) < 0)
+		return nn__ctx_fail(c, NN_EQUANT, "beta or input scale invalid", NN__NOVAL, NULL);
+	if (shift < 1 || shift > 31)
+		return nn__ctx_fail(c, NN_EQUANT, "beta * input scale out of range", NN__NOVAL,
+		                    NULL);
+	c->data_size = sizeof(struct softmax);
+	if (!d)
+		return NN_OK;
+	d->in = nn__ctx_ptr(c, in_idx);
+	d->out = nn__ctx_ptr(c, out_idx);
+	d->mult = mult;
+	d->lshift = shift;
+	/* CalculateInputRadius(5, shift, 31) = floor(31 * 2^26 / 2^shift). */
+	d->diff_min = -(int32_t)(((int64_t)31 << 26) >> shift);
+	d->depth = in.dims[in.ndim - 1];
+	d->outer = (int32_t)(in.elems / (uint32_t)d->depth);
+	return NN_OK;
+}
+
+/* ---- gemmlowp fixed point, int32 raw values ---- */
+
+static int32_t
+rmul_pot_sat(int32_t x, int e) /* SaturatingRoundingMultiplyByPOT, e > 0 */
+{
+	int32_t threshold = (int32_t)(((int64_t)1 << (31 - e)) - 1);
+
+	if (x > threshold)
+		return INT32_MAX;
+	if (x < -threshold)
+		return INT32_MIN;
+	return (int32_t)((uint32_t)x << e);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out. */
+static int32_t
+exp_quarter(int32_t a)
+{
+	const int32_t constant_term = 1895147668, one_third = 715827883;
+	int32_t x = a + (1 << 28);
+	int32_t x2 = nn__srdhm(x, x);
+	int32_t x3 = nn__srdhm(x2, x);
+	int32_t x4 = nn__srdhm(x2, x2);
+	int32_t x4_over_4 = nn__rdbpot(x4, 2);
+	int32_t poly = nn__rdbpot(nn__srdhm(x4_over_4 + x3, one_third) + x2, 1);
+
+	return constant_term + nn__srdhm(constant_term, x + poly);
+}
+
+/* exp(a) for a <= 0 in Q5.26; result Q0.31. */
+static int32_t
+exp_neg(int32_t a)
+{
+	static const int32_t mults[7] = {1672461947, 1302514674, 790015084, 290630308,
+	                                 39332535,   720401,     242};
+	const int32_t quarter = 1 << 24;
+	int32_t amq = (a & (quarter - 1)) - quarter;
+	int32_t result = exp_quarter(rmul_pot_sat(amq, 5));
+	int32_t remainder = amq - a;
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (remainder & (1 << (24 + i)))
+			result = nn__srdhm(result, mults[i]);
+	return a == 0 ? INT32_MAX : result;
+}
+
+/* 1 / (1 + x) for x in [0, 1): Q0.31 in, Q0.31 out (gemmlowp). */
+static int32_t
+one_over_one_plus_x(int32_t a)
+{
+	int64_t sum = (int64_t)a + INT32_MAX;
+	int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+	const int32_t c48_17 = 1515870810, cneg32_17 = -1010580540;
+	int32_t x = c48_17 + nn__srdhm(half_den, cneg32_17);
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		int32_t hdx = nn__srdhm(half_den, x);
+		int32_t one_minus = (1 << 29) - hdx;
+
+		x = x + rmul_pot_sat(nn__srdhm(x, one_minus), 2);
+	}
+	return rmul_pot_sat(x, 1);
+}
+
+static int
+clz32(uint32_t x)
+{
+	int n = 0;
+
+	if (x == 0)
+		return 32;
+	while (!(x & 0x80000000u)) {
+		x <<= 1;
+		n++;
+	}
+	return n;
+}
+
+void
+nn_softmax_s8_eval(const void *data, void *scratch)
+{
+	const struct softmax *d = data;
+	int32_t i, ch;
+
+	(void)scratch;
+	for (i = 0; i < d->outer; i++) {
+		const int8_t *x = d->in + (size_t)i * d->depth;
+		int8_t *y = d->out + (size_t)i * d->depth;
+		int32_t max = -128, sum = 0, shifted_scale, exponent, hp1;
+
+		for (ch = 0; ch < d->depth; ch++)
+			max = x[ch] > max ? x[ch] : max;
+		for (ch = 0; ch < d->depth; ch++) {
+			int32_t diff = x[ch] - max;
+
+			if (diff >= d->diff_min) {
+				int32_t r =
+				        nn__srdhm((int32_t)((uint32_t)diff << d->lshift), d->mult);
+
+				sum += nn__rdbpot(exp_neg(r), 12);
+			}
+		}
+		/* GetReciprocal(sum, 12, &num_bits_over_unit) */
+		hp1 = clz32((uint32_t)sum);
+		shifted_scale = one_over_one_plus_x(
+		        (int32_t)(((uint32_t)sum << hp1) - ((uint32_t)1 << 31)));
+		exponent = (12 - hp1) + 31 - 8;
+		for (ch = 0; ch < d->depth; ch++) {
+			int32_t diff = x[ch] - max, out = -128;
+
+			if (diff >= d->diff_min) {
+				int32_t r =
+				        nn__srdhm((int32_t)((uint32_t)diff << d->lshift), d->mult);
+				int32_t e = exp_neg(r);
+
+				out = nn__rdbpot(nn__srdhm(shifted_scale, e), exponent) - 128;
+				out = out > 127 ? 127 : out < -128 ? -128 : out;
+			}
+			y[ch] = (int8_t)out;
+		}
+	}
+}

@@ -1,0 +1,297 @@
+/*
+ * nn_internal.h: what the core's own files share (model reader, planner,
+ * interpreter, op table, kernels). Not part of the public API.
+ *
+ * Divisions: flatbuffer reader (model.c), quantization arithmetic (quant.c and
+ * the inline helpers below), the op table and kernel interface (ops.c,
+ * kernels/), the planner (plan.c).
+ */
+#ifndef TF_NN_INTERNAL_H
+#define TF_NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/nn.h"
+
+/* ---- flatbuffer reader (model.c): every access is bounds-checked ---- */
+
+/* A table: its position and its vtable, both already validated. */
+struct nn__tab {
+	uint32_t pos;   /* table start (where the soffset to the vtable lives) */
+	uint32_t vt;    /* vtable start */
+	uint16_t vtlen; /* vtable length in bytes */
+	uint16_t tlen;  /* table length in bytes (inline part) */
+};
+
+/* A vector: position of its first element and its length. */
+struct nn__vec {
+	uint32_t pos; /* first element */
+	uint32_t n;   /* element count */
+};
+
+uint32_t nn__rd32(const uint8_t *p);
+uint16_t nn__rd16(const uint8_t *p);
+
+/* Opens the table that the uoffset at `at` points to. NN_OK or NN_EMODEL. */
+int nn__fb_table_at(const struct nn_model *m, uint32_t at, struct nn__tab *ret);
+
+/* Position of field `id` inside table t with `size` bytes, or 0 if absent.
+ * Returns NN_EMODEL (negative) if the field runs past the table. */
+int64_t nn__fb_field(const struct nn_model *m, const struct nn__tab *t, int id, uint32_t size);
+
+/* Scalar fields with defaults. Out-of-table fields give NN_EMODEL via *err. */
+int32_t nn__fb_i32(const struct nn_model *m, const struct nn__tab *t, int id, int32_t def,
+                   int *err);
+int32_t nn__fb_u8(const struct nn_model *m, const struct nn__tab *t, int id, int32_t def, int *err);
+int32_t nn__fb_i8(const struct nn_model *m, const struct nn__tab *t, int id, int32_t def, int *err);
+float nn__fb_f32(const struct nn_model *m, const struct nn__tab *t, int id, float def, int *err);
+
+/* Vector field `id` with elements of `esize` bytes; absent gives n = 0 and
+ * NN_OK with *present = 0. NN_EMODEL when it does not fit in the buffer. */
+int nn__fb_vec(const struct nn_model *m, const struct nn__tab *t, int id, uint32_t esize,
+               struct nn__vec *ret, int *present);
+
+/* Sub-table field `id`; absent gives NN_OK with *present = 0. */
+int nn__fb_sub(const struct nn_model *m, const struct nn__tab *t, int id, struct nn__tab *ret,
+               int *present);
+
+/* Table element i of a vector of tables. */
+int nn__fb_vec_table(const struct nn_model *m, const struct nn__vec *v, uint32_t i,
+                     struct nn__tab *ret);
+
+/* ---- model accessors (model.c), all on a model that nn_model_open validated ---- */
+
+/* What the core knows of one tensor after validation. */
+struct nn__tinfo {
+	int32_t type;
+	int32_t ndim;
+	int32_t dims[NN_MAX_DIMS];
+	uint32_t elems;        /* element count */
+	uint32_t bytes;        /* elems x element size */
+	const uint8_t *cdata;  /* constant data in the model bytes, or NULL */
+	struct nn__vec scales; /* float32 scales (n may be 0) */
+	struct nn__vec zps;    /* int64 zero points (n may be 0) */
+	int32_t qdim;          /* quantized_dimension */
+	float scale;           /* scales[0] or 0 */
+	int32_t zp;            /* zps[0] or 0 */
+};
+
+/* Reads tensor `idx` (validated at open). NN_OK, or NN_EMODEL/NN_ELIMIT at open. */
+int nn__tensor(const struct nn_model *m, int idx, struct nn__tinfo *ret, char *msg, size_t msg_len);
+
+float nn__scale_at(const struct nn_model *m, const struct nn__tinfo *t, uint32_t i);
+int32_t nn__zp_at(const struct nn_model *m, const struct nn__tinfo *t, uint32_t i);
+
+/* Operator `op`: its table, opcode and io vectors. */
+struct nn__opinfo {
+	struct nn__tab tab;
+	int32_t code;
+	int32_t version;
+	struct nn__vec in; /* int32 tensor indices */
+	struct nn__vec out;
+	int32_t opt_type;   /* builtin_options_type, 0 = none */
+	struct nn__tab opt; /* builtin_options table, valid if has_opt */
+	int has_opt;
+};
+int nn__op(const struct nn_model *m, int op, struct nn__opinfo *ret);
+int32_t nn__op_in(const struct nn_model *m, const struct nn__opinfo *o, uint32_t k);
+int32_t nn__op_out(const struct nn_model *m, const struct nn__opinfo *o, uint32_t k);
+
+/*
+ * Error messages without stdio: "<a><v><b>", where v is left out when it is
+ * NN__NOVAL. nn__op_err prefixes "op <i> <NAME>: ". Both return err.
+ */
+#define NN__NOVAL INT64_MIN
+int nn__op_err(char *msg, size_t msg_len, int op, int32_t code, int err, const char *a, int64_t v,
+               const char *b);
+int nn__err(char *msg, size_t msg_len, int err, const char *a, int64_t v, const char *b);
+
+/* ---- quantization arithmetic (quant.c): integer-only, bit-exact with TFLite ---- */
+
+/*
+ * TFLite's QuantizeMultiplier((double)num / (double)den) for a ratio of
+ * float32 products: num = a * b (b may be 1), den = c * 2^den_pow2. The double
+ * division is reproduced exactly (round to nearest even, 53 bits), then the
+ * frexp/round-half-away step. Returns NN_OK or NN_EQUANT for non-positive,
+ * NaN or infinite scales.
+ */
+int nn__quant_mult(float a, float b, float c, int den_pow2, int32_t *ret_mult, int *ret_shift);
+
+/* Same, for (double)a * (double)b * 2^pow2 (exact product), e.g. softmax beta*scale*2^26,
+ * capped at 2^31 - 1 as PreprocessSoftmaxScaling does. */
+int nn__quant_mult_prod(float a, float b, int pow2, int cap31, int32_t *ret_mult, int *ret_shift);
+
+/* zero_point + round_half_away(f / scale) in single precision, as TFLite's
+ * CalculateActivationRangeQuantized does. */
+int32_t nn__quantize_f(float f, float scale, int32_t zp);
+
+/* Clamp range for a fused activation on an int8 output. NN_OK or NN_ENOTSUP. */
+int nn__act_range(int32_t act, float scale, int32_t zp, int32_t *ret_min, int32_t *ret_max);
+
+static inline int32_t
+nn__srdhm(int32_t a, int32_t b)
+{
+	int64_t ab;
+	int32_t nudge;
+
+	if (a == b && a == INT32_MIN)
+		return INT32_MAX;
+	ab = (int64_t)a * (int64_t)b;
+	nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+	return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static inline int32_t
+nn__rdbpot(int32_t x, int exponent)
+{
+	int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+	int32_t remainder = x & mask;
+	int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+
+	return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* TFLite MultiplyByQuantizedMultiplier (double rounding, the reference default). */
+static inline int32_t
+nn__mbqm(int32_t x, int32_t mult, int shift)
+{
+	int left = shift > 0 ? shift : 0;
+	int right = shift > 0 ? 0 : -shift;
+
+	return nn__rdbpot(nn__srdhm((int32_t)((uint32_t)x << left), mult), right);
+}
+
+/* Loads an int32 from model bytes of any alignment (little-endian hosts). */
+static inline int32_t
+nn__ld32(const void *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Requantizes an int32 accumulator to int8: multiplier, zero point, clamp. */
+static inline int8_t
+nn__requant(int32_t acc, int32_t mult, int shift, int32_t zp, int32_t lo, int32_t hi)
+{
+	int32_t v = nn__mbqm(acc, mult, shift) + zp;
+
+	v = v < lo ? lo : v;
+	v = v > hi ? hi : v;
+	return (int8_t)v;
+}
+
+/* ---- kernels and the op table (ops.c, kernels/) ---- */
+
+/*
+ * Prepare context. Prepare runs twice with the same inputs: at open with
+ * data == NULL ("measure": validate everything, report data_size and
+ * scratch_size), and at bind with data pointing at data_size bytes of the
+ * arena's persistent part and tdata holding every tensor's data pointer
+ * ("fill": precompute multipliers, shifts, folded biases, pointers).
+ */
+struct nn__ctx {
+	const struct nn_model *m;
+	int op;               /* operator index */
+	struct nn__opinfo oi; /* operator */
+	void *data;           /* fill mode: op data; NULL in measure mode */
+	size_t data_size;     /* out: bytes of op data */
+	size_t scratch_size;  /* out: scratch bytes eval needs */
+	void *const *tdata;   /* fill mode: tensor data pointers */
+	char *msg;
+	size_t msg_len;
+};
+
+typedef int (*nn__prepare_fn)(struct nn__ctx *c);
+typedef void (*nn__eval_fn)(const void *data, void *scratch);
+
+struct nn__kernel {
+	int32_t code;
+	int32_t max_version;
+	nn__prepare_fn prepare;
+	nn__eval_fn eval;
+};
+
+/* The kernel for a builtin code, or NULL. */
+const struct nn__kernel *nn__kernel_find(int32_t code);
+
+/* Helpers for prepare functions (ops.c). */
+int nn__ctx_fail(struct nn__ctx *c, int err, const char *a, int64_t v, const char *b);
+/* Reads input/output k as a tensor; fails naming the op if absent. */
+int nn__ctx_in(struct nn__ctx *c, uint32_t k, struct nn__tinfo *ret, int32_t *ret_idx);
+int nn__ctx_out(struct nn__ctx *c, uint32_t k, struct nn__tinfo *ret, int32_t *ret_idx);
+/* Requires builtin options of `type` (absent options are allowed: defaults). */
+int nn__ctx_opts(struct nn__ctx *c, int32_t type);
+/* Data pointer of tensor idx in fill mode. */
+void *nn__ctx_ptr(struct nn__ctx *c, int32_t idx);
+/* Checks int8 per-tensor activation quantization (scale > 0, zp in range). */
+int nn__ctx_q8(struct nn__ctx *c, const struct nn__tinfo *t, const char *what);
+
+/*
+ * Weight quantization for conv/depthwise/FC: checks the filter is int8 with
+ * zero points 0 and per-tensor or per-channel (axis `axis`, nch channels)
+ * scales, and the bias (tensor index bias_idx, -1 = none) is a constant int32
+ * vector of nch. Returns the number of multipliers (1 or nch) or an error; in
+ * fill mode also writes mult/shift (TFLite: in_scale * w_scale / out_scale).
+ */
+int nn__ctx_wquant(struct nn__ctx *c, const struct nn__tinfo *w, int axis, int32_t nch,
+                   int32_t bias_idx, float in_scale, float out_scale, int32_t *mult, int8_t *shift);
+
+/* Computes NHWC output size and padding as TFLite's ComputePaddingHeightWidth. */
+void nn__padding(int padding_same, int32_t stride, int32_t dilation, int32_t in, int32_t filter,
+                 int32_t *ret_out, int32_t *ret_pad);
+
+#define NN__ALIGN(x, a) (((x) + ((a)-1)) & ~((size_t)(a)-1))
+
+/* Kernel prepare/eval pairs (kernels/<op>_s8.c). */
+#define NN__KERNEL(name)                                                                           \
+	int nn_##name##_s8_prepare(struct nn__ctx *c);                                             \
+	void nn_##name##_s8_eval(const void *data, void *scratch)
+NN__KERNEL(conv);
+NN__KERNEL(dwconv);
+NN__KERNEL(fc);
+NN__KERNEL(avgpool);
+NN__KERNEL(maxpool);
+NN__KERNEL(reshape);
+NN__KERNEL(softmax);
+NN__KERNEL(add);
+NN__KERNEL(mul);
+NN__KERNEL(quantize);
+NN__KERNEL(dequantize);
+NN__KERNEL(logistic);
+NN__KERNEL(tanh);
+NN__KERNEL(relu);
+NN__KERNEL(mean);
+NN__KERNEL(concat);
+NN__KERNEL(pad);
+
+/* ---- planner (plan.c) ---- */
+
+struct nn__plan_ent {
+	uint32_t size;  /* bytes (aligned) */
+	uint32_t off;   /* out: offset in the activation region */
+	uint16_t first; /* first op that uses it */
+	uint16_t last;  /* last op that uses it */
+	int16_t tensor; /* tensor index, or -1 for op scratch */
+	uint16_t op;    /* op for scratch entries */
+};
+
+/*
+ * Walks the model: prepares every op in measure mode, collects activation
+ * tensors and scratch buffers with their lifetimes into ents (cap entries),
+ * plans their offsets and computes the arena sizes into m (persistent_bytes,
+ * activation_bytes, arena_bytes, n_act). Returns the entry count or an error.
+ */
+int nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, char *msg, size_t msg_len);
+
+/* Places ents greedily (largest first, lowest free offset); returns the
+ * activation region size. */
+uint32_t nn__plan(struct nn__plan_ent *ents, int n);
+
+/* Bytes of struct nn_interp, the tensor pointer table and the op records. */
+size_t nn__interp_fixed_size(const struct nn_model *m);
+
+#endif
