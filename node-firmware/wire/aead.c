@@ -82,27 +82,34 @@ wire_aead_memcmp_ct(const uint8_t *a, const uint8_t *b, size_t n)
 		b = ROTL32(b, 7);                                                                  \
 	} while (0)
 
-void
-wire_aead_chacha20_block(const uint8_t key[WIRE_AEAD_KEY_BYTES], uint32_t counter,
-                         const uint8_t nonce[WIRE_AEAD_NONCE_BYTES], uint8_t out[64])
+/* The state for (key, counter, nonce): constants, key, counter, nonce (RFC 8439 2.3). */
+static void
+chacha20_init(uint32_t st[16], const uint8_t key[WIRE_AEAD_KEY_BYTES], uint32_t counter,
+              const uint8_t nonce[WIRE_AEAD_NONCE_BYTES])
 {
-	uint32_t in[16], x[16];
 	int i;
 
 	/* "expand 32-byte k" */
-	in[0] = 0x61707865u;
-	in[1] = 0x3320646eu;
-	in[2] = 0x79622d32u;
-	in[3] = 0x6b206574u;
+	st[0] = 0x61707865u;
+	st[1] = 0x3320646eu;
+	st[2] = 0x79622d32u;
+	st[3] = 0x6b206574u;
 	for (i = 0; i < 8; i++)
-		in[4 + i] = load32_le(key + 4 * i);
-	in[12] = counter;
-	in[13] = load32_le(nonce);
-	in[14] = load32_le(nonce + 4);
-	in[15] = load32_le(nonce + 8);
+		st[4 + i] = load32_le(key + 4 * i);
+	st[12] = counter;
+	st[13] = load32_le(nonce);
+	st[14] = load32_le(nonce + 4);
+	st[15] = load32_le(nonce + 8);
+}
+
+/* 20 rounds over st, added back, serialised into out; x is scratch the caller wipes. */
+static void
+chacha20_core(const uint32_t st[16], uint32_t x[16], uint8_t out[64])
+{
+	int i;
 
 	for (i = 0; i < 16; i++)
-		x[i] = in[i];
+		x[i] = st[i];
 	for (i = 0; i < 10; i++) {
 		QR(x[0], x[4], x[8], x[12]);
 		QR(x[1], x[5], x[9], x[13]);
@@ -114,10 +121,19 @@ wire_aead_chacha20_block(const uint8_t key[WIRE_AEAD_KEY_BYTES], uint32_t counte
 		QR(x[3], x[4], x[9], x[14]);
 	}
 	for (i = 0; i < 16; i++)
-		store32_le(out + 4 * i, x[i] + in[i]);
+		store32_le(out + 4 * i, x[i] + st[i]);
+}
 
+void
+wire_aead_chacha20_block(const uint8_t key[WIRE_AEAD_KEY_BYTES], uint32_t counter,
+                         const uint8_t nonce[WIRE_AEAD_NONCE_BYTES], uint8_t out[64])
+{
+	uint32_t st[16], x[16];
+
+	chacha20_init(st, key, counter, nonce);
+	chacha20_core(st, x, out);
 	wire_aead_wipe(x, sizeof(x));
-	wire_aead_wipe(in, sizeof(in));
+	wire_aead_wipe(st, sizeof(st));
 }
 
 int
@@ -125,6 +141,7 @@ wire_aead_chacha20_xor(const uint8_t key[WIRE_AEAD_KEY_BYTES], uint32_t counter,
                        const uint8_t nonce[WIRE_AEAD_NONCE_BYTES], const uint8_t *in, uint8_t *out,
                        size_t len)
 {
+	uint32_t st[16], x[16];
 	uint8_t ks[64];
 	uint64_t blocks;
 	size_t i, n;
@@ -137,17 +154,21 @@ wire_aead_chacha20_xor(const uint8_t key[WIRE_AEAD_KEY_BYTES], uint32_t counter,
 	if (blocks - 1 > (uint64_t)(0xffffffffu - counter))
 		return WIRE_EINVAL;
 
+	/* The key schedule is set up once; the scratch is wiped once, at the end. */
+	chacha20_init(st, key, counter, nonce);
 	while (len > 0) {
-		wire_aead_chacha20_block(key, counter, nonce, ks);
+		chacha20_core(st, x, ks);
 		n = len < 64 ? len : 64;
 		for (i = 0; i < n; i++)
 			out[i] = in[i] ^ ks[i];
 		in += n;
 		out += n;
 		len -= n;
-		counter++;
+		st[12]++;
 	}
 	wire_aead_wipe(ks, sizeof(ks));
+	wire_aead_wipe(x, sizeof(x));
+	wire_aead_wipe(st, sizeof(st));
 	return 0;
 }
 
