@@ -58,7 +58,6 @@ struct config_key {
 	}
 
 static const struct config_key config_keys[] = {
-        K_STR("gateway", "id", gateway_id),
         K_T("gateway", "log_level", CT_LEVEL, log_level, 0, 0),
         K_STR("gateway", "enroll_address", enroll_address),
         K_T("udp", "listen", CT_LISTEN, udp_listen, 0, 0),
@@ -80,28 +79,8 @@ static const struct config_key config_keys[] = {
         K_T("store", "retention_max_size", CT_SIZE, retention_max_bytes, 0, 1LL << 50),
         K_INT("store", "retention_batch", retention_batch, 1, 1000000),
         K_INT("store", "retention_interval_ms", retention_interval_ms, 10, 3600000),
-        K_I64("store", "outbox_max_rows", outbox_max_rows, 100, 1000000000),
         K_INT("store", "retry_min_ms", retry_min_ms, 1, 600000),
         K_INT("store", "retry_max_ms", retry_max_ms, 1, 3600000),
-        K_STR("mqtt", "host", mqtt_host),
-        K_INT("mqtt", "port", mqtt_port, 1, 65535),
-        K_STR("mqtt", "prefix", mqtt_prefix),
-        K_STR("mqtt", "client_id", mqtt_client_id),
-        K_STR("mqtt", "username", mqtt_username),
-        K_STR("mqtt", "password", mqtt_password),
-        K_STR("mqtt", "tls_ca", mqtt_tls_ca),
-        K_STR("mqtt", "tls_cert", mqtt_tls_cert),
-        K_STR("mqtt", "tls_key", mqtt_tls_key),
-        K_T("mqtt", "tls_insecure", CT_BOOL, mqtt_tls_insecure, 0, 0),
-        K_INT("mqtt", "keepalive", mqtt_keepalive_s, 5, 3600),
-        K_INT("mqtt", "qos", mqtt_qos, 0, 1),
-        K_INT("mqtt", "max_inflight", mqtt_inflight, 1, 65535),
-        K_INT("alerts", "silence_s", alert_silence_s, 0, 86400 * 30),
-        K_INT("alerts", "battery_low_mv", alert_battery_low_mv, 0, 100000),
-        K_INT("alerts", "inference_errors", alert_inference_errors, 0, INT_MAX),
-        K_INT("alerts", "latency_max_us", alert_latency_max_us, 0, INT_MAX),
-        K_STR("alerts", "labels", alert_labels),
-        K_INT("alerts", "min_score_permille", alert_min_score_permille, 0, 1000),
         K_INT("gateway", "housekeeping_ms", housekeeping_ms, 10, 60000),
 };
 
@@ -109,7 +88,6 @@ void
 config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->gateway_id, sizeof(cfg->gateway_id), "gw1");
 	cfg->log_level = LOG_LEVEL_INFO;
 	snprintf(cfg->enroll_address, sizeof(cfg->enroll_address), "127.0.0.1:5684");
 	snprintf(cfg->udp_listen[0], sizeof(cfg->udp_listen[0]), "0.0.0.0:5684");
@@ -131,20 +109,10 @@ config_defaults(struct config *cfg)
 	cfg->retention_max_bytes = 0;
 	cfg->retention_batch = 1000;
 	cfg->retention_interval_ms = 1000;
-	cfg->outbox_max_rows = 1000000;
 	cfg->retry_min_ms = 50;
 	cfg->retry_max_ms = 5000;
-	snprintf(cfg->mqtt_host, sizeof(cfg->mqtt_host), "127.0.0.1");
-	cfg->mqtt_port = 1883;
-	snprintf(cfg->mqtt_prefix, sizeof(cfg->mqtt_prefix), "tinyfleet");
-	cfg->mqtt_keepalive_s = 30;
-	cfg->mqtt_qos = 1;
-	cfg->mqtt_inflight = 1000;
-	cfg->alert_silence_s = 300;
-	cfg->alert_battery_low_mv = 3300;
-	cfg->alert_inference_errors = 10;
-	cfg->alert_latency_max_us = 0;
-	cfg->alert_min_score_permille = 800;
+	mqtt_config_defaults(&cfg->mqtt);
+	alerts_config_defaults(&cfg->alerts);
 	cfg->housekeeping_ms = 100;
 }
 
@@ -356,6 +324,51 @@ config_set(struct config *cfg, const struct config_key *k, const char *value, co
 	return 0;
 }
 
+/* [mqtt], [alerts] and [rule:<name>] belong to mqtt.c and alerts.c: they parse their keys. */
+static int
+config_delegate(struct config_parse *p, const char *section, const char *name, const char *value)
+{
+	struct alerts_config *ac = &p->cfg->alerts;
+	int r;
+
+	if (strcmp(section, "mqtt") == 0) {
+		r = mqtt_config_set(&p->cfg->mqtt, name, value);
+	} else if (strcmp(section, "alerts") == 0) {
+		r = alerts_config_set(ac, name, value);
+	} else {
+		const char *rname = section + 5;
+		size_t i;
+
+		for (i = 0; i < ac->n_rules; i++)
+			if (strcmp(ac->rules[i].name, rname) == 0)
+				break;
+		if (i == ac->n_rules) {
+			if (ac->n_rules == ALERTS_RULES_MAX) {
+				snprintf(p->msg, sizeof(p->msg), "more than %d [rule:*] sections",
+				         ALERTS_RULES_MAX);
+				p->failed = 1;
+				return 0;
+			}
+			if ((r = alerts_rule_init(&ac->rules[i], rname)) < 0) {
+				snprintf(p->msg, sizeof(p->msg), "bad rule name '%s'", rname);
+				p->failed = 1;
+				return 0;
+			}
+			ac->n_rules++;
+		}
+		r = alerts_rule_parse(name, value, &ac->rules[i]);
+	}
+	if (r == 0)
+		return 1;
+	if (r == -ENOENT)
+		snprintf(p->msg, sizeof(p->msg), "unknown key '%s' in [%s]", name, section);
+	else
+		snprintf(p->msg, sizeof(p->msg), "[%s] %s = '%s': %s", section, name, value,
+		         r == -ENAMETOOLONG ? "value too long" : "bad value");
+	p->failed = 1;
+	return 0;
+}
+
 static int
 config_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -365,6 +378,9 @@ config_handler(void *user, const char *section, const char *name, const char *va
 
 	if (p->failed)
 		return 1;
+	if (strcmp(section, "mqtt") == 0 || strcmp(section, "alerts") == 0 ||
+	    strncmp(section, "rule:", 5) == 0)
+		return config_delegate(p, section, name, value);
 	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -386,6 +402,7 @@ static int
 config_validate(struct config_parse *p)
 {
 	struct config *c = p->cfg;
+	const char *key = NULL;
 
 	if (c->serial_reopen_min_ms > c->serial_reopen_max_ms) {
 		snprintf(p->err, p->errlen, "%s: [serial] reopen_min_ms > reopen_max_ms", p->name);
@@ -395,9 +412,19 @@ config_validate(struct config_parse *p)
 		snprintf(p->err, p->errlen, "%s: [store] retry_min_ms > retry_max_ms", p->name);
 		return -EINVAL;
 	}
-	if (c->gateway_id[0] == '\0' || strpbrk(c->gateway_id, "/+#") != NULL) {
-		snprintf(p->err, p->errlen, "%s: [gateway] id must be non-empty without / + #",
-		         p->name);
+	if (mqtt_config_check(&c->mqtt, &key) < 0) {
+		snprintf(p->err, p->errlen, "%s: [mqtt] %s: invalid", p->name, key ? key : "?");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->alerts.n_rules; i++) {
+		if (alerts_rule_check(&c->alerts.rules[i], &key) < 0) {
+			snprintf(p->err, p->errlen, "%s: [rule:%s] %s: invalid", p->name,
+			         c->alerts.rules[i].name, key ? key : "?");
+			return -EINVAL;
+		}
+	}
+	if (alerts_config_check(&c->alerts, &key) < 0) {
+		snprintf(p->err, p->errlen, "%s: [alerts] %s: invalid", p->name, key ? key : "?");
 		return -EINVAL;
 	}
 	if (c->db_path[0] == '\0') {

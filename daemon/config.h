@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts.h"
+#include "mqtt.h"
+
 #define CONFIG_MAX_LISTEN 8   /* udp listen addresses */
 #define CONFIG_MAX_SERIAL 8   /* serial devices */
 #define CONFIG_STR        256 /* most strings */
@@ -31,7 +34,6 @@ struct config {
 	char path[CONFIG_PATH]; /* file it came from; "" = built-in defaults */
 
 	/* [gateway] */
-	char gateway_id[64];             /* <gw> in MQTT topics */
 	int log_level;                   /* enum log_level */
 	char enroll_address[CONFIG_STR]; /* host:port written into provisioning records */
 
@@ -61,34 +63,16 @@ struct config {
 	int64_t retention_max_bytes; /* delete oldest readings above this size; 0 = no cap */
 	int retention_batch;         /* rows per delete step */
 	int retention_interval_ms;   /* time between delete steps */
-	int64_t outbox_max_rows;     /* outbox bound; past it oldest inference rows go */
 	int retry_min_ms;            /* first retry after a failed commit */
 	int retry_max_ms;            /* cap of the doubling retry delay */
 
-	/* [mqtt] */
-	char mqtt_host[CONFIG_STR];
-	int mqtt_port;
-	char mqtt_prefix[CONFIG_STR];    /* topic prefix, "tinyfleet" */
-	char mqtt_client_id[CONFIG_STR]; /* "" = tinyfleetd-<gateway id> */
-	char mqtt_username[CONFIG_STR];
-	char mqtt_password[CONFIG_STR];
-	char mqtt_tls_ca[CONFIG_PATH];   /* CA file; set = TLS on */
-	char mqtt_tls_cert[CONFIG_PATH]; /* client certificate */
-	char mqtt_tls_key[CONFIG_PATH];  /* client key */
-	bool mqtt_tls_insecure;          /* skip host name check (tests only) */
-	int mqtt_keepalive_s;
-	int mqtt_qos;      /* 0 or 1 for inference/health */
-	int mqtt_inflight; /* max QoS 1 messages in flight */
+	/* [mqtt]: keys and defaults are mqtt.c's (mqtt_config_set) */
+	struct mqtt_config mqtt;
 
-	/* [alerts] */
-	int alert_silence_s;        /* node silent this long: alert; 0 = off */
-	int alert_battery_low_mv;   /* battery below: alert; 0 = off */
-	int alert_inference_errors; /* inference_errors grew by at least this between Health: alert */
-	int alert_latency_max_us;   /* latency_max_us above: alert; 0 = off */
-	char alert_labels[CONFIG_STR]; /* comma list of top_label values that raise an alert */
-	int alert_min_score_permille;  /* ... when the top score is at least this */
+	/* [alerts] and [rule:<name>]: keys and defaults are alerts.c's */
+	struct alerts_config alerts;
 
-	/* [watchdog]-ish internals */
+	/* [gateway] internals */
 	int housekeeping_ms; /* period of the housekeeping timer */
 };
 

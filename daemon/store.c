@@ -70,8 +70,8 @@ static const char *const store_sql[ST__MAX] = {
         [ST_HEALTH] =
                 "INSERT INTO health(node_id, seq, t_ms, rx_ms, battery_mv, rssi_dbm, uptime_s, "
                 "reboots, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [ST_ALERT] = "INSERT INTO alerts(node_id, t_ms, rule, severity, raised, data) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
+        [ST_ALERT] = "INSERT INTO alerts(node_id, t_ms, kind, rule, severity, raised, data) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [ST_MODEL_STATUS] = "INSERT OR REPLACE INTO model_status(node_id, seq, t_ms, data) "
                             "VALUES (?, ?, ?, ?)",
         [ST_OUTBOX_INSERT] = "INSERT INTO outbox(kind, node_id, topic, payload, qos, retain) "
@@ -229,7 +229,8 @@ static const char *const store_migrations[] = {
         "CREATE INDEX health_node_t ON health(node_id, t_ms);"
         "CREATE TABLE alerts ("
         "  id INTEGER PRIMARY KEY, node_id INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
-        "  rule TEXT NOT NULL, severity INTEGER NOT NULL, raised INTEGER NOT NULL, data TEXT);"
+        "  kind TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', severity INTEGER NOT NULL,"
+        "  raised INTEGER NOT NULL, data TEXT);"
         "CREATE TABLE model_status ("
         "  node_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, t_ms INTEGER NOT NULL, data TEXT);"
         /* AUTOINCREMENT: ids never come back, so the publisher's `after_id` cursor is safe. */
@@ -425,6 +426,29 @@ store_node_add(struct store *st, uint32_t id, const char *name, const char *tags
 	return 0;
 }
 
+int
+store_tx_begin(struct store *st)
+{
+	return store_step_done(st->stmt[ST_BEGIN]);
+}
+
+int
+store_tx_commit(struct store *st)
+{
+	int r = store_step_done(st->stmt[ST_COMMIT]);
+
+	if (r < 0)
+		store_tx_rollback(st);
+	return r;
+}
+
+void
+store_tx_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)store_step_done(st->stmt[ST_ROLLBACK]);
+}
+
 static void
 store_node_from_row(sqlite3_stmt *s, struct store_node *n)
 {
@@ -543,12 +567,14 @@ store_put_rec(struct store *st, const struct store_rec *rec, int64_t *outbox_add
 		s = st->stmt[ST_ALERT];
 		sqlite3_bind_int64(s, 1, rec->node_id);
 		sqlite3_bind_int64(s, 2, rec->t_ms);
-		sqlite3_bind_text(s, 3, rec->u.alert.rule ? rec->u.alert.rule : "", -1,
+		sqlite3_bind_text(s, 3, rec->u.alert.kind ? rec->u.alert.kind : "", -1,
 		                  SQLITE_STATIC);
-		sqlite3_bind_int(s, 4, rec->u.alert.severity);
-		sqlite3_bind_int(s, 5, rec->u.alert.raised);
+		sqlite3_bind_text(s, 4, rec->u.alert.rule ? rec->u.alert.rule : "", -1,
+		                  SQLITE_STATIC);
+		sqlite3_bind_int(s, 5, rec->u.alert.severity);
+		sqlite3_bind_int(s, 6, rec->u.alert.raised);
 		if (rec->data != NULL)
-			sqlite3_bind_text(s, 6, rec->data, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 7, rec->data, -1, SQLITE_STATIC);
 		break;
 	case STORE_KIND_MODEL_STATUS:
 		s = st->stmt[ST_MODEL_STATUS];
@@ -894,4 +920,32 @@ store_explain_hot_queries(struct store *st, char *buf, size_t len)
 			return store_err(rc);
 	}
 	return 0;
+}
+
+int
+store_alerts_active(struct store *st,
+                    int (*cb)(void *arg, const char *kind, uint32_t node_id, const char *rule),
+                    void *arg)
+{
+	static const char sql[] = "SELECT kind, node_id, rule, raised FROM alerts WHERE id IN "
+	                          "(SELECT MAX(id) FROM alerts GROUP BY kind, node_id, rule)";
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_err(rc);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 3) == 0)
+			continue;
+		r = cb(arg, (const char *)sqlite3_column_text(s, 0),
+		       (uint32_t)sqlite3_column_int64(s, 1),
+		       (const char *)sqlite3_column_text(s, 2));
+		if (r != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : store_err(rc);
 }

@@ -100,9 +100,10 @@ struct store_rec {
 			const char *caps; /* JSON of ops, arena, slots, sensors, board */
 		} hello;
 		struct {
-			const char *rule;
-			int severity; /* 0 info, 1 warning, 2 critical */
-			int raised;   /* 1 raised, 0 cleared */
+			const char *kind; /* alert_kind_name(), or "store_error" */
+			const char *rule; /* rule name or "" */
+			int severity;     /* 0 info, 1 warning, 2 critical */
+			int raised;       /* 1 raised, 0 cleared */
 		} alert;
 	} u;
 	const char *data;  /* JSON stored with the row (usually == payload); may be NULL */
@@ -142,6 +143,10 @@ const char *store_strerror(int err);
  */
 int store_node_add(struct store *st, uint32_t id, const char *name, const char *tags,
                    const uint8_t key[STORE_KEY_BYTES], uint32_t *ret_id);
+/* Explicit transaction around many store_node_add() calls (enrollment in bulk). */
+int store_tx_begin(struct store *st);
+int store_tx_commit(struct store *st);
+void store_tx_rollback(struct store *st);
 /* Calls cb for every node, in id order; stops early when cb returns non-zero (returned). */
 int store_node_foreach(struct store *st, int (*cb)(void *arg, const struct store_node *n),
                        void *arg);
@@ -199,6 +204,14 @@ int store_readings_count(struct store *st, uint32_t node_id, int64_t *ret_n);
  * line. Returns 0 or an error.
  */
 int store_explain_hot_queries(struct store *st, char *buf, size_t len);
+
+/*
+ * Calls cb for every alert whose latest row is "raised" (for alerts_restore()
+ * at start-up). rule is "" for built-in kinds.
+ */
+int store_alerts_active(struct store *st,
+                        int (*cb)(void *arg, const char *kind, uint32_t node_id, const char *rule),
+                        void *arg);
 
 /* The raw connection, for tests only. */
 struct sqlite3 *store__db(struct store *st);

@@ -1,0 +1,355 @@
+/*
+ * transport_serial: frames over a serial line (a UART, a USB serial adapter,
+ * a radio concentrator, or a pty in tests). Frames are COBS-encoded and
+ * delimited by 0x00 (docs/PROTOCOL.md); one link carries the frames of any
+ * number of nodes, told apart by the node id in each frame header.
+ *
+ * The device is opened non-blocking and configured raw from [serial]
+ * (baud, data bits, parity, stop bits, RTS/CTS). A uv_poll tells us when it is
+ * readable; each wakeup reads at most SERIAL_READS_PER_WAKEUP chunks so a
+ * fast link cannot starve the loop. When the device goes away (read error,
+ * hang-up, EOF) it is closed and reopened from a timer with a doubling delay
+ * between reopen_min_ms and reopen_max_ms; the COBS decoder is reset so a
+ * frame torn by the outage is dropped, never glued to the next one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "transport.h"
+#include "wire/cobs.h"
+#include "wire/wire.h"
+
+#define SERIAL_READ_CHUNK       4096
+#define SERIAL_READS_PER_WAKEUP 16
+
+struct serial_transport {
+	struct transport base; /* always the first member */
+	uv_loop_t *loop;
+	uv_poll_t poll;
+	uv_timer_t reopen;
+	int fd;          /* -1 while closed */
+	int poll_active; /* poll handle initialised for fd */
+	int closing;
+	int pending_close; /* handles still to close before free */
+	int delay_ms;      /* next reopen delay */
+	int min_ms, max_ms;
+	int baud, data_bits, stop_bits, rtscts;
+	char parity;
+	transport_rx_cb rx;
+	void *arg;
+	struct wire_cobs_stream cobs;
+	struct transport_stats stats;
+	uint8_t frame[WIRE_MAX_FRAME];
+};
+
+static speed_t
+serial_speed(int baud)
+{
+	static const struct {
+		int baud;
+		speed_t speed;
+	} map[] = {
+	        {1200, B1200},       {2400, B2400},       {4800, B4800},       {9600, B9600},
+	        {19200, B19200},     {38400, B38400},     {57600, B57600},     {115200, B115200},
+	        {230400, B230400},   {460800, B460800},   {500000, B500000},   {921600, B921600},
+	        {1000000, B1000000}, {2000000, B2000000}, {3000000, B3000000},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].baud == baud)
+			return map[i].speed;
+	return B0;
+}
+
+static int
+serial_configure(struct serial_transport *s, int fd)
+{
+	struct termios tio;
+	speed_t sp = serial_speed(s->baud);
+
+	if (sp == B0)
+		return -EINVAL;
+	if (tcgetattr(fd, &tio) < 0)
+		return -errno;
+	cfmakeraw(&tio);
+	cfsetispeed(&tio, sp);
+	cfsetospeed(&tio, sp);
+	tio.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
+	tio.c_cflag |= CLOCAL | CREAD;
+	switch (s->data_bits) {
+	case 5:
+		tio.c_cflag |= CS5;
+		break;
+	case 6:
+		tio.c_cflag |= CS6;
+		break;
+	case 7:
+		tio.c_cflag |= CS7;
+		break;
+	default:
+		tio.c_cflag |= CS8;
+		break;
+	}
+	if (s->parity == 'e')
+		tio.c_cflag |= PARENB;
+	else if (s->parity == 'o')
+		tio.c_cflag |= PARENB | PARODD;
+	if (s->stop_bits == 2)
+		tio.c_cflag |= CSTOPB;
+	if (s->rtscts)
+		tio.c_cflag |= CRTSCTS;
+	tio.c_cc[VMIN] = 0;
+	tio.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSANOW, &tio) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+serial_cobs_cb(void *arg, int err, uint8_t *frame, size_t len)
+{
+	struct serial_transport *s = arg;
+	struct transport_peer peer;
+
+	if (err < 0) {
+		s->stats.rx_errors++;
+		return;
+	}
+	if (len == 0)
+		return;
+	memset(&peer, 0, sizeof(peer));
+	peer.t = &s->base;
+	s->stats.rx_frames++;
+	s->stats.rx_bytes += len;
+	s->rx(s->arg, frame, len, &peer);
+}
+
+static void
+serial_poll_closed(uv_handle_t *h)
+{
+	struct serial_transport *s = h->data;
+
+	s->poll_active = 0;
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->closing && --s->pending_close == 0)
+		free(s);
+}
+
+static void
+serial_timer_closed(uv_handle_t *h)
+{
+	struct serial_transport *s = h->data;
+
+	if (--s->pending_close == 0)
+		free(s);
+}
+
+/* The device went away: close it and try again later. */
+static void
+serial_lost(struct serial_transport *s)
+{
+	s->stats.up = 0;
+	if (s->poll_active) {
+		uv_poll_stop(&s->poll);
+		uv_close((uv_handle_t *)&s->poll, serial_poll_closed);
+	} else if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	wire_cobs_stream_reset(&s->cobs);
+}
+
+static void serial_reopen_cb(uv_timer_t *t);
+
+static void
+serial_schedule_reopen(struct serial_transport *s)
+{
+	uv_timer_start(&s->reopen, serial_reopen_cb, (uint64_t)s->delay_ms, 0);
+	s->delay_ms = s->delay_ms * 2 > s->max_ms ? s->max_ms : s->delay_ms * 2;
+}
+
+static void
+serial_readable(uv_poll_t *p, int status, int events)
+{
+	struct serial_transport *s = p->data;
+	uint8_t buf[SERIAL_READ_CHUNK];
+	int i;
+
+	if (status < 0 || (events & UV_DISCONNECT)) {
+		serial_lost(s);
+		serial_schedule_reopen(s);
+		return;
+	}
+	for (i = 0; i < SERIAL_READS_PER_WAKEUP; i++) {
+		ssize_t n = read(s->fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			wire_cobs_stream_feed(&s->cobs, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* EOF or EIO: the device (or the pty's other side) is gone. */
+		serial_lost(s);
+		serial_schedule_reopen(s);
+		return;
+	}
+}
+
+static int
+serial_try_open(struct serial_transport *s)
+{
+	const char *path = s->base.spec + strlen("serial ");
+	int fd, r;
+
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if ((r = serial_configure(s, fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	if ((r = uv_poll_init(s->loop, &s->poll, fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	s->poll.data = s;
+	s->fd = fd;
+	s->poll_active = 1;
+	uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, serial_readable);
+	s->stats.up = 1;
+	s->delay_ms = s->min_ms;
+	return 0;
+}
+
+static void
+serial_reopen_cb(uv_timer_t *t)
+{
+	struct serial_transport *s = t->data;
+
+	if (s->closing)
+		return;
+	if (s->poll_active) { /* the old handle is still closing */
+		serial_schedule_reopen(s);
+		return;
+	}
+	if (serial_try_open(s) == 0) {
+		s->stats.reopens++;
+		return;
+	}
+	serial_schedule_reopen(s);
+}
+
+static int
+serial_open(uv_loop_t *loop, const char *spec, const void *opts, transport_rx_cb rx, void *arg,
+            struct transport **ret)
+{
+	const struct config *cfg = opts;
+	struct serial_transport *s;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->base.ops = &transport_serial_ops;
+	if ((size_t)snprintf(s->base.spec, sizeof(s->base.spec), "serial %s", spec) >=
+	    sizeof(s->base.spec)) {
+		free(s);
+		return -ENAMETOOLONG;
+	}
+	s->loop = loop;
+	s->fd = -1;
+	s->rx = rx;
+	s->arg = arg;
+	s->baud = cfg ? cfg->serial_baud : 115200;
+	s->data_bits = cfg ? cfg->serial_data_bits : 8;
+	s->parity = cfg ? cfg->serial_parity : 'n';
+	s->stop_bits = cfg ? cfg->serial_stop_bits : 1;
+	s->rtscts = cfg ? cfg->serial_rtscts : 0;
+	s->min_ms = cfg ? cfg->serial_reopen_min_ms : 100;
+	s->max_ms = cfg ? cfg->serial_reopen_max_ms : 10000;
+	s->delay_ms = s->min_ms;
+	if (serial_speed(s->baud) == B0) {
+		free(s);
+		return -EINVAL;
+	}
+	wire_cobs_stream_init(&s->cobs, s->frame, sizeof(s->frame), serial_cobs_cb, s);
+	uv_timer_init(loop, &s->reopen);
+	s->reopen.data = s;
+	/*
+	 * A device that is not there yet is not an error: a USB adapter may be
+	 * plugged in later. Keep trying in the background.
+	 */
+	r = serial_try_open(s);
+	if (r < 0)
+		serial_schedule_reopen(s);
+	*ret = &s->base;
+	return 0;
+}
+
+static int
+serial_send(struct transport *t, const struct transport_peer *to, const uint8_t *frame, size_t len)
+{
+	struct serial_transport *s = (struct serial_transport *)t;
+	uint8_t out[WIRE_COBS_MAX_ENCODED(WIRE_MAX_FRAME)];
+	ssize_t w;
+	int n;
+
+	(void)to;
+	if (s->fd < 0) {
+		s->stats.tx_errors++;
+		return -ENOTCONN;
+	}
+	if ((n = wire_cobs_encode(frame, len, out, sizeof(out))) < 0) {
+		s->stats.tx_errors++;
+		return -EINVAL;
+	}
+	/* Non-blocking: a full UART buffer drops the frame; the node retransmits. */
+	w = write(s->fd, out, (size_t)n);
+	if (w != n) {
+		s->stats.tx_errors++;
+		return w < 0 ? -errno : -EAGAIN;
+	}
+	s->stats.tx_frames++;
+	return 0;
+}
+
+static void
+serial_close(struct transport *t)
+{
+	struct serial_transport *s = (struct serial_transport *)t;
+
+	if (t == NULL)
+		return;
+	s->closing = 1;
+	s->stats.up = 0;
+	s->pending_close = 1 + s->poll_active;
+	uv_timer_stop(&s->reopen);
+	uv_close((uv_handle_t *)&s->reopen, serial_timer_closed);
+	if (s->poll_active) {
+		uv_poll_stop(&s->poll);
+		uv_close((uv_handle_t *)&s->poll, serial_poll_closed);
+	}
+}
+
+static void
+serial_stats(const struct transport *t, struct transport_stats *ret)
+{
+	*ret = ((const struct serial_transport *)t)->stats;
+}
+
+const struct transport_ops transport_serial_ops = {
+        .name = "serial",
+        .open = serial_open,
+        .send = serial_send,
+        .close = serial_close,
+        .stats = serial_stats,
+};
