@@ -29,3 +29,11 @@ $(DAEMON_TEST_SRCS:%.c=$(B)/%.o): | $(PROTO_HDRS)
 $(B)/tests/unit/daemon/%: $(B)/tests/unit/daemon/%.o $(DAEMON_LIB_OBJS) $(DAEMON_STUB_OBJS) \
 		$(PROTO_OBJS) $(LIBWIRE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS)
+
+# tests/tools/tf-sender: a deterministic node simulator speaking frames through
+# wire/ (integration tests, the ingest benchmark).
+TF_SENDER := $(B)/tests/tools/tf-sender
+$(TF_SENDER): $(B)/tests/tools/tf-sender.o $(LIBWIRE)
+	$(CC) $(LDFLAGS) -o $@ $^
+INTEGRATION_DEPS += $(TF_SENDER) $(B)/tinyfleetd
+FORMAT_FILES += tests/tools/tf-sender.c

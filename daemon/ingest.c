@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "mqtt.h"
+#include "wire/frame.h"
 
 #define INGEST_JSON_MAX   2048
 #define INGEST_TOPIC_MAX  512
@@ -415,13 +416,17 @@ ingest_rx(void *arg, uint8_t *frame, size_t len, const struct transport_peer *fr
 		in->stats.backpressure++;
 		return;
 	}
-	r = session_receive(in->sess, frame, len, from, now, &rx);
-	if (r == -(SESSION_DROP_UNKNOWN_NODE + 1) && now - in->last_reload_ms > 5000) {
+	if (len >= WIRE_FRAME_HDR_BYTES && now - in->last_reload_ms > 5000) {
+		uint32_t id = (uint32_t)frame[2] | (uint32_t)frame[3] << 8 |
+		              (uint32_t)frame[4] << 16 | (uint32_t)frame[5] << 24;
+
 		/* Enrolled while we run (tinyfleetd --enroll on the same database)? */
-		in->last_reload_ms = now;
-		if (session_load(in->sess, in->st) == 0 && session_count(in->sess) > 0)
-			r = session_receive(in->sess, frame, len, from, now, &rx);
+		if (session_find(in->sess, id) == NULL) {
+			in->last_reload_ms = now;
+			(void)session_load(in->sess, in->st);
+		}
 	}
+	r = session_receive(in->sess, frame, len, from, now, &rx);
 	if (r < 0)
 		return;
 	if (in->alerts != NULL)

@@ -46,6 +46,7 @@ struct gw {
 	uv_timer_t status_timer;
 	struct store_outbox_row fetch_rows[GW_FETCH_MAX];
 	int stopping;
+	char final_status[512];
 };
 
 static void
@@ -238,6 +239,7 @@ gw_mqtt_down(void *arg)
 {
 	struct gw *gw = arg;
 
+	gw_status(gw, gw->final_status, sizeof(gw->final_status));
 	/* Everything else closes now; uv_run returns when the last handle is gone. */
 	uv_close((uv_handle_t *)&gw->sig_hup, gw_closed);
 	uv_close((uv_handle_t *)&gw->sig_term, gw_closed);
@@ -380,8 +382,7 @@ gw_run(struct gw *gw)
 	if (gw->mqtt != NULL)
 		mqtt_kick(gw->mqtt);
 	uv_run(gw->loop, UV_RUN_DEFAULT);
-	gw_status(gw, status, sizeof(status));
-	log_info("stopped: %s", status);
+	log_info("stopped: %s", gw->final_status);
 	return 0;
 }
 
