@@ -1538,6 +1538,116 @@ START_TEST(test_msg_sha256_must_be_32_bytes)
 }
 END_TEST
 
+/* Mutate a valid encoding: flip, overwrite, insert, delete or truncate. */
+static size_t
+mutate(uint8_t *buf, size_t n, size_t cap)
+{
+	int k, rounds = 1 + (int)(rnd() % 3);
+
+	for (k = 0; k < rounds; k++) {
+		size_t at = n > 0 ? rnd() % n : 0;
+
+		switch (rnd() % 5) {
+		case 0:
+			if (n > 0)
+				buf[at] ^= (uint8_t)(1u << (rnd() % 8));
+			break;
+		case 1:
+			if (n > 0)
+				buf[at] = (uint8_t)rnd();
+			break;
+		case 2:
+			if (n < cap) {
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = (uint8_t)rnd();
+				n++;
+			}
+			break;
+		case 3:
+			if (n > 0) {
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+			}
+			break;
+		default:
+			n = at;
+			break;
+		}
+	}
+	return n;
+}
+
+/* What protobuf-c accepts and we refuse must be a limit of the node (capacity,
+ * string NUL, digest length, 64-bit overflow, no body); what we accept,
+ * protobuf-c must accept and read the same way. */
+static int
+allowed_refusal(int err)
+{
+	return err == WIRE_EFIELD || err == WIRE_EVARINT || err == WIRE_ETYPE;
+}
+
+START_TEST(test_msg_mutated_node_input_decodes_like_protobuf_c)
+{
+	uint8_t buf[WIRE_MSG_MAX + 64];
+	struct wire_node_msg m, ours, theirs;
+	Tinyfleet__V1__NodeMessage *u;
+	int k, err, n;
+
+	rng = 0xfeedull + (uint64_t)_i;
+	for (k = 0; k < 4000; k++) {
+		fill_node(FILL_RANDOM, node_types[_i], &m);
+		n = wire_msg_node_encode(&m, buf, WIRE_MSG_MAX);
+		ck_assert_int_gt(n, 0);
+		n = (int)mutate(buf, (size_t)n, sizeof(buf));
+		err = wire_msg_node_decode(buf, (size_t)n, &ours);
+		u = tinyfleet__v1__node_message__unpack(NULL, (size_t)n, buf);
+		if (err == 0) {
+			ck_assert_msg(u != NULL, "case %d: we accept, protobuf-c refuses", k);
+			from_pbc_node(u, &theirs);
+			ck_assert_msg(memcmp(&ours, &theirs, sizeof(ours)) == 0,
+			              "case %d: values differ", k);
+		} else if (u != NULL) {
+			ck_assert_msg(allowed_refusal(err),
+			              "case %d: protobuf-c accepts, we say %s", k,
+			              wire_strerror(err));
+		}
+		if (u != NULL)
+			tinyfleet__v1__node_message__free_unpacked(u, NULL);
+	}
+}
+END_TEST
+
+START_TEST(test_msg_mutated_gw_input_decodes_like_protobuf_c)
+{
+	uint8_t buf[WIRE_MSG_MAX + 64];
+	struct wire_gw_msg m, ours, theirs;
+	Tinyfleet__V1__GatewayMessage *u;
+	int k, err, n;
+
+	rng = 0xbeefull + (uint64_t)_i;
+	for (k = 0; k < 4000; k++) {
+		fill_gw(FILL_RANDOM, gw_types[_i], &m);
+		n = wire_msg_gw_encode(&m, buf, WIRE_MSG_MAX);
+		ck_assert_int_gt(n, 0);
+		n = (int)mutate(buf, (size_t)n, sizeof(buf));
+		err = wire_msg_gw_decode(buf, (size_t)n, &ours);
+		u = tinyfleet__v1__gateway_message__unpack(NULL, (size_t)n, buf);
+		if (err == 0) {
+			ck_assert_msg(u != NULL, "case %d: we accept, protobuf-c refuses", k);
+			from_pbc_gw(u, &theirs);
+			ck_assert_msg(memcmp(&ours, &theirs, sizeof(ours)) == 0,
+			              "case %d: values differ", k);
+		} else if (u != NULL) {
+			ck_assert_msg(allowed_refusal(err),
+			              "case %d: protobuf-c accepts, we say %s", k,
+			              wire_strerror(err));
+		}
+		if (u != NULL)
+			tinyfleet__v1__gateway_message__free_unpacked(u, NULL);
+	}
+}
+END_TEST
+
 static Suite *
 msg_suite(void)
 {
@@ -1582,6 +1692,8 @@ msg_suite(void)
 	tcase_add_test(tc_errors, test_msg_rejects_bad_arguments);
 	tcase_add_test(tc_errors, test_msg_truncation_at_every_byte_fails_on_both_sides);
 	tcase_add_test(tc_errors, test_msg_sha256_must_be_32_bytes);
+	tcase_add_loop_test(tc_errors, test_msg_mutated_node_input_decodes_like_protobuf_c, 0, nn);
+	tcase_add_loop_test(tc_errors, test_msg_mutated_gw_input_decodes_like_protobuf_c, 0, ng);
 	suite_add_tcase(s, tc_errors);
 	return s;
 }
