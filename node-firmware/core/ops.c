@@ -329,12 +329,11 @@ nn__ctx_wquant(struct nn__ctx *c, const struct nn__tinfo *w, int axis, int32_t n
 		if (nn__zp_at(c->m, w, i) != 0)
 			return nn__ctx_fail(c, NN_EQUANT, "filter: zero point ",
 			                    nn__zp_at(c->m, w, i), " not 0");
-		if (nn__quant_mult(in_scale, s, out_scale, 0, &m32, &sh) < 0)
-			return nn__ctx_fail(c, NN_EQUANT, "filter: scale ", (int64_t)i, " invalid");
-		if (sh > 30 || sh < -31)
-			return nn__ctx_fail(c, NN_EQUANT, "filter: multiplier shift ", sh,
-			                    " out of range");
+		if (nn__quant_check(in_scale, s, out_scale, 0) < 0)
+			return nn__ctx_fail(c, NN_EQUANT, "filter: scale ", (int64_t)i,
+			                    " invalid or out of range");
 		if (mult) {
+			nn__quant_mult(in_scale, s, out_scale, 0, &m32, &sh);
 			mult[i] = m32;
 			shift[i] = (int8_t)sh;
 		}

@@ -45,11 +45,31 @@ bitlen(uint64_t x)
 {
 	int n = 0;
 
-	while (x) {
-		n++;
+	if (x >> 32) {
+		n += 32;
+		x >>= 32;
+	}
+	if (x >> 16) {
+		n += 16;
+		x >>= 16;
+	}
+	if (x >> 8) {
+		n += 8;
+		x >>= 8;
+	}
+	if (x >> 4) {
+		n += 4;
+		x >>= 4;
+	}
+	if (x >> 2) {
+		n += 2;
+		x >>= 2;
+	}
+	if (x >> 1) {
+		n += 1;
 		x >>= 1;
 	}
-	return n;
+	return n + (int)x;
 }
 
 /*
@@ -60,18 +80,18 @@ static void
 ratio_to_mult(uint64_t num, uint64_t den, int e, int cap31, int32_t *ret_mult, int *ret_shift)
 {
 	uint64_t q = num / den, r = num % den;
-	int k = 0, sticky, guard, shift;
+	int k = 0, sticky, guard, shift, need = 54 - bitlen(q);
 	uint64_t q31;
 
-	/* Long division until the quotient has 54 bits (53 + guard). */
-	while (bitlen(q) < 54) {
-		r <<= 1;
-		q <<= 1;
-		if (r >= den) {
-			r -= den;
-			q |= 1;
-		}
-		k++;
+	/* Long division in chunks of up to 32 bits (r < den < 2^25, so r << 32
+	 * fits) until the quotient has 54 bits: 53 + a guard bit. */
+	while (need > 0) {
+		int c = need > 32 ? 32 : need;
+
+		q = (q << c) | ((r << c) / den);
+		r = (r << c) % den;
+		k += c;
+		need -= c;
 	}
 	/* Reduce to exactly 54 bits if the integer part was wider. */
 	sticky = r != 0;
@@ -127,6 +147,20 @@ nn__quant_mult(float a, float b, float c, int den_pow2, int32_t *ret_mult, int *
 		return NN_EQUANT;
 	ratio_to_mult(ma * mb, mc, ea + eb - ec - den_pow2, 0, ret_mult, ret_shift);
 	return NN_OK;
+}
+
+int
+nn__quant_check(float a, float b, float c, int den_pow2)
+{
+	uint64_t ma, mb, mc;
+	int ea, eb, ec, est;
+
+	if (decode(a, &ma, &ea) < 0 || decode(b, &mb, &eb) < 0 || decode(c, &mc, &ec) < 0)
+		return NN_EQUANT;
+	/* floor(log2(ratio)) is est - 1 or est; the frexp shift is that + 1 (+1 more
+	 * when rounding carries), so est <= 29 keeps every shift <= 30. */
+	est = (ea + bitlen(ma)) + (eb + bitlen(mb)) - (ec + bitlen(mc)) - den_pow2;
+	return est <= 29 ? NN_OK : NN_EQUANT;
 }
 
 int
