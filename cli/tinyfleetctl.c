@@ -1,0 +1,88 @@
+/*
+ * tinyfleetctl: the operator's command line tool.
+ *
+ *	tinyfleetctl [--help] [--version] COMMAND [ARGS...]
+ *
+ * Commands come from the table below, one group per file (cmd_<group>.c).
+ * The `model` group works offline on .tflite files through the inference
+ * core; the daemon commands (added with the control socket) talk to
+ * tinyfleetd and exit 3 when it cannot be reached.
+ *
+ * Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon unreachable (cli.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef TF_VERSION
+#define TF_VERSION "0.1.0"
+#endif
+
+static const struct cli_cmd commands[] = {
+        {"model", cmd_model, cmd_model_usage},
+};
+
+static void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: tinyfleetctl [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "%s", commands[i].usage);
+	fprintf(f, "\nexit codes: 0 ok, 1 failed, 2 usage error, 3 daemon unreachable\n");
+}
+
+int
+cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tinyfleetctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage:\n%s", usage);
+	return CLI_USAGE;
+}
+
+int
+cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tinyfleetctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAILED;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		print_usage(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		print_usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tinyfleetctl %s\n", TF_VERSION);
+		return CLI_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].handler(argc - 1, argv + 1);
+	fprintf(stderr, "tinyfleetctl: unknown command '%s'\n", argv[1]);
+	print_usage(stderr);
+	return CLI_USAGE;
+}
