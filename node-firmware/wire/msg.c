@@ -57,32 +57,18 @@ struct msg_desc {
 	uint16_t size; /* sizeof the struct: the stride of a K_R_MSG array */
 };
 
+/* clang-format off */
 #define NITEMS(a)    (sizeof(a) / sizeof((a)[0]))
 #define MEMBER(T, m) (((T *)0)->m)
-#define F(T, num, kind, m)                                                                         \
-	{                                                                                          \
-		num, kind, offsetof(T, m), 0, 0, NULL                                              \
-	}
-#define FSTR(T, num, kind, m)                                                                      \
-	{                                                                                          \
-		num, kind, offsetof(T, m), 0, sizeof(MEMBER(T, m)), NULL                           \
-	}
-#define FBYTES(T, num, m, len)                                                                     \
-	{                                                                                          \
-		num, K_BYTES, offsetof(T, m), offsetof(T, len), sizeof(MEMBER(T, m)), NULL         \
-	}
-#define FREP(T, num, kind, m, n)                                                                   \
-	{                                                                                          \
-		num, kind, offsetof(T, m), offsetof(T, n), NITEMS(MEMBER(T, m)), NULL              \
-	}
-#define FMSG(T, num, m, n, d)                                                                      \
-	{                                                                                          \
-		num, K_R_MSG, offsetof(T, m), offsetof(T, n), NITEMS(MEMBER(T, m)), &d             \
-	}
-#define DESC(T, tab)                                                                               \
-	{                                                                                          \
-		tab, NITEMS(tab), sizeof(T)                                                        \
-	}
+/* A scalar; a string or fixed-size bytes; bytes with a length; a repeated
+ * scalar with its count; a repeated message with its count and table. */
+#define F(T, num, kind, m)      {num, kind, offsetof(T, m), 0, 0, NULL}
+#define FSTR(T, num, kind, m)   {num, kind, offsetof(T, m), 0, sizeof(MEMBER(T, m)), NULL}
+#define FBYTES(T, num, m, len)  {num, K_BYTES, offsetof(T, m), offsetof(T, len), sizeof(MEMBER(T, m)), NULL}
+#define FREP(T, num, kind, m, n) {num, kind, offsetof(T, m), offsetof(T, n), NITEMS(MEMBER(T, m)), NULL}
+#define FMSG(T, num, m, n, d)   {num, K_R_MSG, offsetof(T, m), offsetof(T, n), NITEMS(MEMBER(T, m)), &d}
+#define DESC(T, tab)            {tab, NITEMS(tab), sizeof(T)}
+/* clang-format on */
 
 #define T struct wire_msg_sensor
 static const struct msg_field sensor_fields[] = {
