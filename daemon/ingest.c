@@ -431,8 +431,10 @@ ingest_rx(void *arg, uint8_t *frame, size_t len, const struct transport_peer *fr
 		return;
 	if (in->alerts != NULL)
 		alerts_on_seen(in->alerts, rx.node->id, now);
-	if (rx.duplicate)
-		return; /* re-acked after the next commit */
+	if (rx.duplicate) {
+		ingest_schedule(in); /* re-acked after the next commit */
+		return;
+	}
 	switch (rx.msg->body_case) {
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_INFERENCE:
 		r = stage_inference(in, rx.node, rx.msg->inference, now);
