@@ -1,0 +1,66 @@
+# bash completion for tinyfleetctl                        -*- shell-script -*-
+#
+# The commands, their subcommands and their options come from
+# `tinyfleetctl --help` itself (read once per shell), so the completion never
+# falls behind the program. The help lists each command on a line indented by
+# two spaces:  "  model run FILE (--input RAW | --random SEED) [--json]".
+# Installed as $(datadir)/bash-completion/completions/tinyfleetctl.
+
+_tinyfleetctl_commands()
+{
+	if [[ -z ${_tinyfleetctl_help-} ]]; then
+		_tinyfleetctl_help=$("${1:-tinyfleetctl}" --help 2>&1)
+	fi
+	printf '%s\n' "$_tinyfleetctl_help" | sed -n 's/^  \([a-z][a-z0-9-]*\)/\1/p'
+}
+
+_tinyfleetctl()
+{
+	local cur words cword
+	if declare -F _init_completion >/dev/null; then
+		# shellcheck disable=SC2034 # prev is set by _init_completion
+		local prev
+		_init_completion || return
+	else
+		cur=${COMP_WORDS[COMP_CWORD]}
+		words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+	fi
+
+	local lines line cmd="" sub="" i w
+	lines=$(_tinyfleetctl_commands "${words[0]}")
+
+	# The command and subcommand typed so far (words that are not options).
+	for ((i = 1; i < cword; i++)); do
+		w=${words[i]}
+		[[ $w == -* ]] && continue
+		if [[ -z $cmd ]]; then
+			cmd=$w
+		elif [[ -z $sub ]]; then
+			sub=$w
+		fi
+	done
+
+	if [[ -z $cmd ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "--help --version $(awk '{ print $1 }' <<<"$lines" | sort -u)" -- "$cur")
+		return
+	fi
+
+	local subs
+	subs=$(awk -v c="$cmd" '$1 == c && $2 ~ /^[a-z][a-z0-9-]*$/ { print $2 }' <<<"$lines" | sort -u)
+	if [[ -z $sub && -n $subs ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
+		return
+	fi
+
+	# Options of this command line; anything else is completed as a file.
+	[[ -z $subs ]] && sub=""
+	line=$(awk -v c="$cmd" -v s="$sub" '$1 == c && ($2 == s || s == "") { print; exit }' <<<"$lines")
+	if [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$line" | sort -u)" -- "$cur")
+		return
+	fi
+	mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	[[ $(type -t compopt) == builtin ]] && compopt -o filenames 2>/dev/null
+	return 0
+}
+complete -F _tinyfleetctl tinyfleetctl
