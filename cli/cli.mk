@@ -23,3 +23,4 @@ FORMAT_FILES += tests/tools/make_test_model.c
 bench-core: $(CTL) $(B)/m4/libnncore.a
 	@B=$(B) CROSS=$(CROSS) tests/bench/core-bench
 BENCH_TARGETS += bench-core
+FORMAT_FILES += tests/bench/core_probe_m4.c
