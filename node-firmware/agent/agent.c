@@ -231,7 +231,7 @@ try_builtin(struct agent *a)
 	a->model_id = AGENT_BUILTIN_MODEL_ID;
 	a->model_version = a->builtin_version;
 	a->model_slot = AGENT_SLOT_BUILTIN;
-	memset(a->model_sha, 0, 32);
+	memcpy(a->model_sha, a->builtin_sha, 32);
 	return 0;
 }
 
@@ -703,6 +703,8 @@ agent_init(struct agent *a, const struct port_ops *ops, void *ctx, const struct 
 	a->builtin_len = p->builtin_len;
 	a->builtin_nn = p->builtin_nn;
 	a->builtin_version = p->builtin_version;
+	if (p->builtin_sha256 != NULL)
+		memcpy(a->builtin_sha, p->builtin_sha256, 32);
 	a->firmware = p->firmware ? p->firmware : AGENT_FIRMWARE_VERSION;
 	a->board = p->board ? p->board : "unknown";
 	a->def_infer_ms =

@@ -66,6 +66,7 @@ struct agent_params {
 	const uint8_t *builtin_model; /* .tflite bytes, or NULL: no built-in model */
 	size_t builtin_len;
 	const struct nn_model *builtin_nn; /* optional: builtin_model already opened (shared) */
+	const uint8_t *builtin_sha256;     /* optional: SHA-256 of builtin_model (32 bytes) */
 	uint32_t builtin_version;          /* version reported for the built-in model */
 	void *arena;                       /* tensor arena, any alignment */
 	size_t arena_len;
@@ -121,6 +122,7 @@ struct agent {
 	const uint8_t *builtin;
 	size_t builtin_len;
 	const struct nn_model *builtin_nn;
+	uint8_t builtin_sha[32]; /* zero when the port did not give it */
 	uint32_t builtin_version;
 
 	/* settings in force (Config or defaults) */
