@@ -134,29 +134,6 @@ int32_t nn__quantize_f(float f, float scale, int32_t zp);
 /* Clamp range for a fused activation on an int8 output. NN_OK or NN_ENOTSUP. */
 int nn__act_range(int32_t act, float scale, int32_t zp, int32_t *ret_min, int32_t *ret_max);
 
-static inline int32_t
-nn__srdhm(int32_t a, int32_t b)
-{
-	int64_t ab;
-	int32_t nudge;
-
-	if (a == b && a == INT32_MIN)
-		return INT32_MAX;
-	ab = (int64_t)a * (int64_t)b;
-	nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-	return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-}
-
-static inline int32_t
-nn__rdbpot(int32_t x, int exponent)
-{
-	int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-	int32_t remainder = x & mask;
-	int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-
-	return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
 /*
  * TFLite MultiplyByQuantizedMultiplier (double rounding, the reference
  * default): RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left,

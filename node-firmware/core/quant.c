@@ -182,6 +182,8 @@ nn__quantize_f(float f, float scale, int32_t zp)
 	float a = q < 0 ? -q : q;
 	int32_t t;
 
+	if (q != q)
+		return zp; /* NaN */
 	if (a > 2147483520.0f)
 		return q < 0 ? INT32_MIN : INT32_MAX;
 	t = (int32_t)a;

@@ -8,7 +8,7 @@
  * one_over_one_plus_x_for_x_in_0_1. Setup (PreprocessSoftmaxScaling,
  * CalculateInputRadius) is done in integers.
  */
-#include "core/nn_internal.h"
+#include "fixedpoint.h"
 
 struct softmax {
 	const int8_t *in;
@@ -67,72 +67,6 @@ nn_softmax_s8_prepare(struct nn__ctx *c)
 	return NN_OK;
 }
 
-/* ---- gemmlowp fixed point, int32 raw values ---- */
-
-static int32_t
-rmul_pot_sat(int32_t x, int e) /* SaturatingRoundingMultiplyByPOT, e > 0 */
-{
-	int32_t threshold = (int32_t)(((int64_t)1 << (31 - e)) - 1);
-
-	if (x > threshold)
-		return INT32_MAX;
-	if (x < -threshold)
-		return INT32_MIN;
-	return (int32_t)((uint32_t)x << e);
-}
-
-/* exp(a) for a in [-1/4, 0), Q0.31 in and out. */
-static int32_t
-exp_quarter(int32_t a)
-{
-	const int32_t constant_term = 1895147668, one_third = 715827883;
-	int32_t x = a + (1 << 28);
-	int32_t x2 = nn__srdhm(x, x);
-	int32_t x3 = nn__srdhm(x2, x);
-	int32_t x4 = nn__srdhm(x2, x2);
-	int32_t x4_over_4 = nn__rdbpot(x4, 2);
-	int32_t poly = nn__rdbpot(nn__srdhm(x4_over_4 + x3, one_third) + x2, 1);
-
-	return constant_term + nn__srdhm(constant_term, x + poly);
-}
-
-/* exp(a) for a <= 0 in Q5.26; result Q0.31. */
-static int32_t
-exp_neg(int32_t a)
-{
-	static const int32_t mults[7] = {1672461947, 1302514674, 790015084, 290630308,
-	                                 39332535,   720401,     242};
-	const int32_t quarter = 1 << 24;
-	int32_t amq = (a & (quarter - 1)) - quarter;
-	int32_t result = exp_quarter(rmul_pot_sat(amq, 5));
-	int32_t remainder = amq - a;
-	int i;
-
-	for (i = 0; i < 7; i++)
-		if (remainder & (1 << (24 + i)))
-			result = nn__srdhm(result, mults[i]);
-	return a == 0 ? INT32_MAX : result;
-}
-
-/* 1 / (1 + x) for x in [0, 1): Q0.31 in, Q0.31 out (gemmlowp). */
-static int32_t
-one_over_one_plus_x(int32_t a)
-{
-	int64_t sum = (int64_t)a + INT32_MAX;
-	int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-	const int32_t c48_17 = 1515870810, cneg32_17 = -1010580540;
-	int32_t x = c48_17 + nn__srdhm(half_den, cneg32_17);
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		int32_t hdx = nn__srdhm(half_den, x);
-		int32_t one_minus = (1 << 29) - hdx;
-
-		x = x + rmul_pot_sat(nn__srdhm(x, one_minus), 2);
-	}
-	return rmul_pot_sat(x, 1);
-}
-
 static int
 clz32(uint32_t x)
 {
@@ -166,14 +100,14 @@ nn_softmax_s8_eval(const void *data, void *scratch)
 
 			if (diff >= d->diff_min) {
 				int32_t r =
-				        nn__srdhm((int32_t)((uint32_t)diff << d->lshift), d->mult);
+				        fp_srdhm((int32_t)((uint32_t)diff << d->lshift), d->mult);
 
-				sum += nn__rdbpot(exp_neg(r), 12);
+				sum += fp_rdbpot(fp_exp_neg(r, 5), 12);
 			}
 		}
 		/* GetReciprocal(sum, 12, &num_bits_over_unit) */
 		hp1 = clz32((uint32_t)sum);
-		shifted_scale = one_over_one_plus_x(
+		shifted_scale = fp_one_over_one_plus_x(
 		        (int32_t)(((uint32_t)sum << hp1) - ((uint32_t)1 << 31)));
 		exponent = (12 - hp1) + 31 - 8;
 		for (ch = 0; ch < d->depth; ch++) {
@@ -181,10 +115,10 @@ nn_softmax_s8_eval(const void *data, void *scratch)
 
 			if (diff >= d->diff_min) {
 				int32_t r =
-				        nn__srdhm((int32_t)((uint32_t)diff << d->lshift), d->mult);
-				int32_t e = exp_neg(r);
+				        fp_srdhm((int32_t)((uint32_t)diff << d->lshift), d->mult);
+				int32_t e = fp_exp_neg(r, 5);
 
-				out = nn__rdbpot(nn__srdhm(shifted_scale, e), exponent) - 128;
+				out = fp_rdbpot(fp_srdhm(shifted_scale, e), exponent) - 128;
 				out = out > 127 ? 127 : out < -128 ? -128 : out;
 			}
 			y[ch] = (int8_t)out;
