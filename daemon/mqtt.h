@@ -124,6 +124,8 @@ struct mqtt_stats {
 	uint32_t in_flight;        /* publishes awaiting acknowledgement now */
 	size_t retained;           /* retained topics remembered */
 	int last_error; /* negative errno or libmosquitto code of the last failure; 0 = none */
+	/* return code of the last refused CONNACK (4 bad user name or password, 5 not authorized) */
+	int last_connack;
 };
 
 struct mqtt;
