@@ -104,7 +104,12 @@ serial_configure(struct serial_transport *s, int fd)
 		tio.c_cflag |= CSTOPB;
 	if (s->rtscts)
 		tio.c_cflag |= CRTSCTS;
-	tio.c_cc[VMIN] = 0;
+	/*
+	 * VMIN 1 with O_NONBLOCK: an empty line reads as EAGAIN, and a read
+	 * of 0 really means end of file (hang-up). With VMIN 0 Linux returns 0
+	 * for "no data" too, and a lost device would look like an idle one.
+	 */
+	tio.c_cc[VMIN] = 1;
 	tio.c_cc[VTIME] = 0;
 	if (tcsetattr(fd, TCSANOW, &tio) < 0)
 		return -errno;
