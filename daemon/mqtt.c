@@ -1247,6 +1247,14 @@ service(struct mqtt *m)
 {
 	if (m->mosq == NULL)
 		return;
+	/*
+	 * libmosquitto may close the socket without an error code (a failed TLS
+	 * handshake): the poll must go before that descriptor number is reused.
+	 */
+	if (m->poll != NULL && mosquitto_socket(m->mosq) < 0 && !m->ev_lost) {
+		m->ev_lost = true;
+		m->ev_lost_rc = MOSQ_ERR_CONN_LOST;
+	}
 	if (m->ev_connack) {
 		m->ev_connack = false;
 		if (m->ev_connack_rc == 0 && m->state == ST_CONNECTING)

@@ -1125,6 +1125,66 @@ START_TEST(test_mqtt_unreachable_broker_is_retried_until_it_appears)
 }
 END_TEST
 
+/* Certificates for a private CA, a server (IP SAN 127.0.0.1) and a client. */
+static bool
+make_certs(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+	         "(cd '%s' && K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes' && "
+	         "openssl req -x509 $K -keyout ca.key -out ca.crt -days 2 -subj /CN=tf-test-ca && "
+	         "openssl req $K -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+	         "echo subjectAltName=IP:127.0.0.1 >san && "
+	         "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+	         "-out server.crt -days 2 -extfile san && "
+	         "openssl req $K -keyout client.key -out client.csr -subj /CN=tfclient && "
+	         "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+	         "-out client.crt -days 2) >/dev/null 2>&1",
+	         dir);
+	return system("command -v openssl >/dev/null") == 0 && system(cmd) == 0;
+}
+
+START_TEST(test_mqtt_tls_with_client_certificate_reaches_the_broker)
+{
+	char extra[1024];
+	struct mqtt *m;
+	struct mqtt_stats st;
+
+	if (!make_certs(broker.dir)) {
+		fprintf(stderr, "SKIP: openssl unavailable\n");
+		return;
+	}
+	snprintf(extra, sizeof(extra),
+	         "allow_anonymous true\npersistence false\ncafile %s/ca.crt\n"
+	         "certfile %s/server.crt\nkeyfile %s/server.key\nrequire_certificate true\n",
+	         broker.dir, broker.dir, broker.dir);
+	broker_conf(&broker, extra);
+	broker_start(&broker);
+	/* Without a client certificate the broker refuses the handshake. */
+	snprintf(cfg.tls_ca_file, sizeof(cfg.tls_ca_file), "%s/ca.crt", broker.dir);
+	ob_add(ob, &cfg, 1);
+	m = start_mqtt();
+	ck_assert(run_until(failures3, m, WAIT_MS));
+	mqtt_get_stats(m, &st);
+	ck_assert_uint_eq(st.connects, 0);
+	ck_assert_uint_eq(ob->done_calls, 0);
+	/* With it: connected, drained. */
+	snprintf(cfg.tls_cert_file, sizeof(cfg.tls_cert_file), "%s/client.crt", broker.dir);
+	snprintf(cfg.tls_key_file, sizeof(cfg.tls_key_file), "%s/client.key", broker.dir);
+	ck_assert_int_eq(mqtt_reconfigure(m, &cfg), 0);
+	for (int i = 0; i < 300; i++)
+		ob_add(ob, &cfg, 1);
+	mqtt_kick(m);
+	want_done = 301;
+	ck_assert(run_until(all_done, NULL, WAIT_MS));
+	mqtt_get_stats(m, &st);
+	ck_assert(st.connected);
+	ck_assert_uint_eq(st.connects, 1);
+	stop_mqtt(m);
+}
+END_TEST
+
 START_TEST(test_mqtt_new_rejects_bad_arguments)
 {
 	struct mqtt *m = NULL;
@@ -1171,6 +1231,7 @@ mqtt_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_mqtt_username_and_password_reach_the_broker);
 	tcase_add_test(tc, test_mqtt_unreachable_broker_is_retried_until_it_appears);
+	tcase_add_test(tc, test_mqtt_tls_with_client_certificate_reaches_the_broker);
 	tcase_add_test(tc, test_mqtt_new_rejects_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
