@@ -271,9 +271,9 @@ fb_u32(const struct fb *f, size_t at, uint32_t *ret)
 	return 0;
 }
 
-/* Position of field id of the table at t (0 if absent), or -1. */
+/* Position of field id (size bytes) of the table at t (0 if absent), or -1. */
 static int64_t
-fb_field(const struct fb *f, size_t t, int id)
+fb_field(const struct fb *f, size_t t, int id, size_t size)
 {
 	uint32_t so, vt, vlen, off;
 
@@ -288,7 +288,7 @@ fb_field(const struct fb *f, size_t t, int id)
 	off = (uint32_t)f->b[vt + 4 + 2 * id] | (uint32_t)f->b[vt + 5 + 2 * id] << 8;
 	if (off == 0)
 		return 0;
-	if (t + off + 4 > f->len)
+	if (t + off + size > f->len)
 		return -1;
 	return (int64_t)(t + off);
 }
@@ -297,7 +297,7 @@ fb_field(const struct fb *f, size_t t, int id)
 static int64_t
 fb_ref(const struct fb *f, size_t t, int id)
 {
-	int64_t at = fb_field(f, t, id);
+	int64_t at = fb_field(f, t, id, 4);
 	uint32_t v;
 
 	if (at <= 0)
@@ -337,18 +337,18 @@ fallback_op_counts(const uint8_t *bytes, size_t len, int32_t *codes, int *counts
 		if (fb_u32(&f, (size_t)ops + 4 + 4 * i, &v) < 0)
 			return -1;
 		op = (uint32_t)ops + 4 + 4 * i + v;
-		at = fb_field(&f, op, 0);
+		at = fb_field(&f, op, 0, 4);
 		if (at < 0 || (at > 0 && fb_u32(&f, (size_t)at, &idx) < 0) || idx >= n_codes)
 			return -1;
 		if (fb_u32(&f, (size_t)oc + 4 + 4 * idx, &ct) < 0)
 			return -1;
 		code_t = (int64_t)oc + 4 + 4 * idx + ct;
-		at = fb_field(&f, (size_t)code_t, 0); /* deprecated_builtin_code, int8 */
+		at = fb_field(&f, (size_t)code_t, 0, 1); /* deprecated_builtin_code, int8 */
 		if (at < 0)
 			return -1;
 		if (at > 0)
 			code = (int8_t)bytes[at];
-		at = fb_field(&f, (size_t)code_t, 3); /* builtin_code, int32 */
+		at = fb_field(&f, (size_t)code_t, 3, 4); /* builtin_code, int32 */
 		if (at < 0 || (at > 0 && fb_u32(&f, (size_t)at, &v) < 0))
 			return -1;
 		if (at > 0 && (int32_t)v > code)

@@ -154,4 +154,9 @@ got=$(python3 -c "import json; print(bytes(json.load(open('out'))['outputs'][0][
 [ -n "$want" ] && [ "$got" = "$want" ] || tf_fail "person_detect --random 1: got $got, oracle input B $want"
 expect_rc 0 "$CTL" model inspect "$PD"
 grep -q "DEPTHWISE_CONV_2D *14" out && grep -q "CONV_2D *14" out || tf_fail "person_detect op counts: $(cat out)"
+tf_log "a real model the core refuses still lists its ops (mnist_lstm: LSTM)"
+expect_rc 0 "$CTL" model inspect "$TF_SHARED/models/tflm-examples/mnist_lstm_int8.tflite" --json
+python3 -c "import json; d=json.load(open('out')); assert d['can_run'] is False and d['op_count'] == 4, d; \
+names={o['name']: o['supported'] for o in d['ops']}; assert names.get('UNIDIRECTIONAL_SEQUENCE_LSTM') is False, names; \
+assert names.get('FULLY_CONNECTED') is True, names" || tf_fail "mnist_lstm inspect: $(cat out)"
 echo "ok"
