@@ -1,0 +1,523 @@
+/*
+ * check_store: the daemon's SQLite store. Migrations, the one-transaction
+ * batch commit, dedup state that survives a reopen, the outbox bound and
+ * drain, retention, the query plan of the hot queries, and fault injection
+ * (disk full, I/O error, locked by another process) through a VFS shim that
+ * fails writes on demand, as SQLite's own tests do.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* ---- a VFS that fails on demand ---- */
+
+static int fault_rc; /* 0 = pass through; else the error every write and sync returns */
+
+struct ffile {
+	sqlite3_file base;
+	sqlite3_file *real;
+};
+
+#define REAL(f) (((struct ffile *)(f))->real)
+
+static int
+f_close(sqlite3_file *f)
+{
+	int r = REAL(f)->pMethods->xClose(REAL(f));
+
+	free(REAL(f));
+	return r;
+}
+static int
+f_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int
+f_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+	return fault_rc ? fault_rc : REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int
+f_truncate(sqlite3_file *f, sqlite3_int64 s)
+{
+	return fault_rc ? fault_rc : REAL(f)->pMethods->xTruncate(REAL(f), s);
+}
+static int
+f_sync(sqlite3_file *f, int fl)
+{
+	return fault_rc ? (fault_rc == SQLITE_FULL ? SQLITE_IOERR_FSYNC : fault_rc)
+	                : REAL(f)->pMethods->xSync(REAL(f), fl);
+}
+static int
+f_size(sqlite3_file *f, sqlite3_int64 *s)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), s);
+}
+static int
+f_lock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int
+f_unlock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int
+f_reserved(sqlite3_file *f, int *r)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
+}
+static int
+f_fcntl(sqlite3_file *f, int op, void *a)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, a);
+}
+static int
+f_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int
+f_devchar(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int
+f_shmmap(sqlite3_file *f, int i, int sz, int e, void volatile **p)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), i, sz, e, p);
+}
+static int
+f_shmlock(sqlite3_file *f, int o, int n, int fl)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl);
+}
+static void
+f_shmbarrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int
+f_shmunmap(sqlite3_file *f, int d)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), d);
+}
+
+static const sqlite3_io_methods f_methods = {
+        2,         f_close,      f_read,     f_write, f_truncate, f_sync,    f_size,
+        f_lock,    f_unlock,     f_reserved, f_fcntl, f_sector,   f_devchar, f_shmmap,
+        f_shmlock, f_shmbarrier, f_shmunmap, NULL,    NULL,
+};
+
+static sqlite3_vfs fvfs;
+
+static int
+f_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	sqlite3_vfs *real = v->pAppData;
+	struct ffile *ff = (struct ffile *)f;
+	int r;
+
+	ff->real = calloc(1, (size_t)real->szOsFile);
+	r = real->xOpen(real, name, ff->real, flags, out);
+	if (r != SQLITE_OK) {
+		free(ff->real);
+		ff->base.pMethods = NULL;
+		return r;
+	}
+	ff->base.pMethods = &f_methods;
+	return SQLITE_OK;
+}
+
+static void
+fault_vfs_register(void)
+{
+	sqlite3_vfs *real = sqlite3_vfs_find(NULL);
+
+	if (sqlite3_vfs_find("faulty") != NULL)
+		return;
+	fvfs = *real;
+	fvfs.zName = "faulty";
+	fvfs.szOsFile = sizeof(struct ffile);
+	fvfs.pAppData = real;
+	fvfs.xOpen = f_open;
+	sqlite3_vfs_register(&fvfs, 0);
+}
+
+/* ---- fixtures ---- */
+
+static char dir[64], path[128];
+static struct store *st;
+static const uint8_t key[32] = {1, 2, 3};
+
+static struct store *
+open_store(const char *vfs, int64_t outbox_max)
+{
+	struct store_opts o = {
+	        .path = path, .vfs = vfs, .synchronous = 2, .outbox_max_rows = outbox_max};
+	struct store *s = NULL;
+
+	ck_assert_int_eq(store_open(&o, &s), 0);
+	return s;
+}
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tf.db", dir);
+	fault_vfs_register();
+	fault_rc = 0;
+	st = open_store("faulty", 0);
+	ck_assert_int_eq(store_node_add(st, 0, "n1", "a,b", key, NULL), 0);
+	ck_assert_int_eq(store_node_add(st, 0, "n2", "", key, NULL), 0);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	store_free(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+}
+
+static struct store_rec
+reading(uint32_t node, uint32_t seq, int64_t rx_ms)
+{
+	static const char *const topics[] = {"tinyfleet/gw/nodes/0/inference",
+	                                     "tinyfleet/gw/nodes/1/inference",
+	                                     "tinyfleet/gw/nodes/2/inference"};
+	const char *topic = topics[node % 3];
+	struct store_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_KIND_INFERENCE;
+	r.node_id = node;
+	r.seq = seq;
+	r.t_ms = r.rx_ms = rx_ms;
+	r.data = r.payload = "{\"x\":1}";
+	r.payload_len = 7;
+	r.topic = topic;
+	r.qos = 1;
+	return r;
+}
+
+static int64_t
+count(const char *table)
+{
+	char sql[128];
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
+	ck_assert_int_eq(sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* ---- core ---- */
+
+START_TEST(test_store_migrates_new_database_to_current_version)
+{
+	sqlite3_stmt *s;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store__db(st), "PRAGMA user_version", -1, &s, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(s, 0), STORE_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	ck_assert_int_eq(sqlite3_prepare_v2(store__db(st), "PRAGMA journal_mode", -1, &s, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+}
+END_TEST
+
+START_TEST(test_store_database_file_is_0600)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+}
+END_TEST
+
+START_TEST(test_store_commit_writes_rows_state_and_outbox_together)
+{
+	struct store_rec r[3] = {reading(1, 1, 1000), reading(1, 2, 1001), reading(2, 1, 1002)};
+	struct store_node_state ns = {
+	        .id = 1, .ack_cum = 2, .tx_reserved = 1024, .rx = {.highest = 7, .bitmap = 3}};
+
+	ck_assert_int_eq(store_commit(st, r, 3, &ns, 1), 0);
+	ck_assert_int_eq(count("readings"), 3);
+	ck_assert_int_eq(count("outbox"), 3);
+}
+END_TEST
+
+static int
+find_n1(void *arg, const struct store_node *n)
+{
+	if (n->id == 1)
+		*(struct store_node *)arg = *n;
+	return 0;
+}
+
+START_TEST(test_store_node_state_survives_reopen)
+{
+	struct store_rec r = reading(1, 5, 1000);
+	struct store_node_state ns = {.id = 1,
+	                              .ack_cum = 5,
+	                              .ack_sack = 0x5,
+	                              .tx_reserved = 2048,
+	                              .rx = {.highest = 99, .bitmap = 0xff},
+	                              .last_seen_ms = 1234};
+	struct store_node n;
+
+	ck_assert_int_eq(store_commit(st, &r, 1, &ns, 1), 0);
+	store_free(st);
+	st = open_store(NULL, 0);
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(store_node_foreach(st, find_n1, &n), 0);
+	ck_assert_uint_eq(n.ack_cum, 5);
+	ck_assert_uint_eq(n.ack_sack, 0x5);
+	ck_assert_uint_eq(n.tx_reserved, 2048);
+	ck_assert_uint_eq(n.rx.highest, 99);
+	ck_assert_uint_eq(n.rx.bitmap, 0xff);
+	ck_assert_int_eq(n.last_seen_ms, 1234);
+	ck_assert_int_eq(memcmp(n.key, key, 32), 0);
+	ck_assert_str_eq(n.tags, "a,b");
+}
+END_TEST
+
+START_TEST(test_store_outbox_fetch_in_id_order_and_done_deletes_at_next_commit)
+{
+	struct store_rec r[4] = {reading(1, 1, 1), reading(2, 1, 2), reading(1, 2, 3),
+	                         reading(2, 2, 4)};
+	struct store_outbox_row rows[8];
+	size_t n = 0;
+
+	ck_assert_int_eq(store_commit(st, r, 4, NULL, 0), 0);
+	ck_assert_int_eq(store_outbox_fetch(st, 0, rows, 2, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_lt(rows[0].id, rows[1].id);
+	ck_assert_str_eq(rows[0].topic, "tinyfleet/gw/nodes/1/inference");
+	ck_assert_int_eq(store_outbox_fetch(st, rows[1].id, rows, 8, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(store_outbox_done(st, rows[0].id), 0);
+	ck_assert_int_eq(count("outbox"), 4); /* deleted with the next transaction */
+	ck_assert_int_eq(store_outbox_flush(st), 0);
+	ck_assert_int_eq(count("outbox"), 3);
+}
+END_TEST
+
+START_TEST(test_store_hot_queries_use_the_node_time_index)
+{
+	char plan[1024];
+
+	ck_assert_int_eq(store_explain_hot_queries(st, plan, sizeof(plan)), 0);
+	printf("EXPLAIN QUERY PLAN (latest of node X; node X since T):\n%s", plan);
+	/* Both are index searches on (node_id, t_ms): no scan, no temp b-tree sort. */
+	ck_assert_ptr_nonnull(
+	        strstr(plan, "SEARCH readings USING INDEX readings_node_t (node_id=?)"));
+	ck_assert_ptr_nonnull(
+	        strstr(plan, "SEARCH readings USING INDEX readings_node_t (node_id=? AND t_ms>?)"));
+	ck_assert_ptr_null(strstr(plan, "SCAN"));
+	ck_assert_ptr_null(strstr(plan, "TEMP B-TREE"));
+}
+END_TEST
+
+START_TEST(test_store_retention_deletes_old_rows_in_small_batches)
+{
+	struct store_rec r[10];
+	int64_t deleted = -1;
+
+	for (int i = 0; i < 10; i++)
+		r[i] = reading(1, (uint32_t)i + 1, i < 7 ? 1000 : 999500000);
+	ck_assert_int_eq(store_commit(st, r, 10, NULL, 0), 0);
+	/* now = 1e9 ms, keep 1e3 s: rows received at 1000 ms are old, at 9e8 are not. */
+	ck_assert_int_eq(store_retention_step(st, 1000000000, 1000, 0, 5, &deleted), 0);
+	ck_assert_int_eq(deleted, 5);
+	ck_assert_int_eq(store_retention_step(st, 1000000000, 1000, 0, 5, &deleted), 0);
+	ck_assert_int_eq(deleted, 2);
+	ck_assert_int_eq(store_retention_step(st, 1000000000, 1000, 0, 5, &deleted), 0);
+	ck_assert_int_eq(deleted, 0);
+	ck_assert_int_eq(count("readings"), 3);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_store_outbox_bound_drops_oldest_inference_never_alerts)
+{
+	struct store_rec r[6];
+	struct store_outbox_row rows[8];
+	size_t n;
+
+	store_free(st);
+	st = open_store(NULL, 4);
+	for (int i = 0; i < 6; i++)
+		r[i] = reading(1, (uint32_t)i + 1, i);
+	r[0].kind = STORE_KIND_ALERT; /* the oldest row is an alert: it must stay */
+	r[0].u.alert.kind = "battery_low";
+	ck_assert_int_eq(store_commit(st, r, 6, NULL, 0), 0);
+	ck_assert_int_eq(count("outbox"), 4);
+	ck_assert_int_eq(store_outbox_fetch(st, 0, rows, 8, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(rows[0].id, 1); /* the alert */
+	ck_assert_int_eq(rows[1].id, 4); /* inference 2 and 3 went */
+	struct store_stats ss;
+	store_get_stats(st, &ss);
+	ck_assert_int_eq(ss.outbox_dropped, 2);
+	ck_assert_int_eq(ss.outbox_rows, 4);
+}
+END_TEST
+
+START_TEST(test_store_retention_by_size_deletes_oldest)
+{
+	struct store_rec r[200];
+	int64_t deleted = 0, used = 0;
+
+	for (int i = 0; i < 200; i++)
+		r[i] = reading(1, (uint32_t)i + 1, 1000000);
+	ck_assert_int_eq(store_commit(st, r, 200, NULL, 0), 0);
+	ck_assert_int_eq(store_used_bytes(st, &used), 0);
+	ck_assert_int_eq(store_retention_step(st, 1000001, 0, 1, 50, &deleted), 0);
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count("readings"), 150);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_store_commit_on_full_disk_rolls_back_and_retries)
+{
+	struct store_rec r[2] = {reading(1, 1, 1), reading(1, 2, 2)};
+	struct store_node_state ns = {.id = 1, .ack_cum = 2};
+
+	fault_rc = SQLITE_FULL;
+	ck_assert_int_lt(store_commit(st, r, 2, &ns, 1), 0);
+	fault_rc = 0;
+	ck_assert_int_eq(count("readings"), 0);
+	ck_assert_int_eq(count("outbox"), 0);
+	/* The disk has room again: the same batch goes in once. */
+	ck_assert_int_eq(store_commit(st, r, 2, &ns, 1), 0);
+	ck_assert_int_eq(count("readings"), 2);
+}
+END_TEST
+
+START_TEST(test_store_commit_io_error_returns_eio_and_keeps_nothing)
+{
+	struct store_rec r = reading(1, 1, 1);
+	int rc;
+
+	fault_rc = SQLITE_IOERR_WRITE;
+	rc = store_commit(st, &r, 1, NULL, 0);
+	fault_rc = 0;
+	ck_assert(rc == -EIO || rc == -ENOSPC);
+	ck_assert_int_eq(count("readings"), 0);
+	ck_assert_int_eq(store_commit(st, &r, 1, NULL, 0), 0);
+	ck_assert_int_eq(count("readings"), 1);
+}
+END_TEST
+
+START_TEST(test_store_commit_locked_by_other_process_is_ebusy)
+{
+	struct store_rec r = reading(1, 1, 1);
+	sqlite3 *other;
+
+	ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(store_commit(st, &r, 1, NULL, 0), -EBUSY);
+	ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	ck_assert_int_eq(store_commit(st, &r, 1, NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(test_store_open_refuses_schema_from_newer_daemon)
+{
+	store_free(st);
+	st = open_store(NULL, 0);
+	ck_assert_int_eq(sqlite3_exec(store__db(st), "PRAGMA user_version = 99", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	store_free(st);
+	struct store_opts o = {.path = path, .synchronous = 2};
+	st = NULL;
+	ck_assert_int_eq(store_open(&o, &st), -EPROTO);
+	{
+		sqlite3 *db;
+
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	st = open_store(NULL, 0); /* teardown wants one */
+}
+END_TEST
+
+START_TEST(test_store_node_add_rejects_bad_and_duplicate_names)
+{
+	ck_assert_int_eq(store_node_add(st, 0, "bad/name", "", key, NULL), -EINVAL);
+	ck_assert_int_eq(store_node_add(st, 0, "", "", key, NULL), -EINVAL);
+	ck_assert_int_eq(store_node_add(st, 0, "n1", "", key, NULL), -EEXIST);
+	ck_assert_int_eq(store_node_add(st, 2, "n9", "", key, NULL), -EEXIST);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
+	      *errors = tcase_create("errors");
+
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_checked_fixture(limits, setup, teardown);
+	tcase_add_checked_fixture(errors, setup, teardown);
+	tcase_add_test(core, test_store_migrates_new_database_to_current_version);
+	tcase_add_test(core, test_store_database_file_is_0600);
+	tcase_add_test(core, test_store_commit_writes_rows_state_and_outbox_together);
+	tcase_add_test(core, test_store_node_state_survives_reopen);
+	tcase_add_test(core, test_store_outbox_fetch_in_id_order_and_done_deletes_at_next_commit);
+	tcase_add_test(core, test_store_hot_queries_use_the_node_time_index);
+	tcase_add_test(core, test_store_retention_deletes_old_rows_in_small_batches);
+	tcase_add_test(limits, test_store_outbox_bound_drops_oldest_inference_never_alerts);
+	tcase_add_test(limits, test_store_retention_by_size_deletes_oldest);
+	tcase_add_test(errors, test_store_commit_on_full_disk_rolls_back_and_retries);
+	tcase_add_test(errors, test_store_commit_io_error_returns_eio_and_keeps_nothing);
+	tcase_add_test(errors, test_store_commit_locked_by_other_process_is_ebusy);
+	tcase_add_test(errors, test_store_open_refuses_schema_from_newer_daemon);
+	tcase_add_test(errors, test_store_node_add_rejects_bad_and_duplicate_names);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, limits);
+	suite_add_tcase(s, errors);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
