@@ -1,0 +1,351 @@
+/*
+ * check_session: frame checks and ack bookkeeping. Frames are built with the
+ * node's own code (wire_frame_seal, wire_msg) and opened by the session with
+ * libsodium, and the session's Acks are opened with wire_frame_open: the two
+ * AEAD implementations check each other in both directions.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "store.h"
+#include "wire/frame.h"
+#include "wire/msg.h"
+
+static char dir[64], path[128];
+static struct store *st;
+static struct session *sess;
+static const uint8_t key1[32] = {7, 7, 7};
+static uint64_t counter;
+
+/* A transport that records what the session sends. */
+static uint8_t sent[8][WIRE_MAX_FRAME];
+static size_t sent_len[8], n_sent;
+
+static int
+fake_send(struct transport *t, const struct transport_peer *to, const uint8_t *f, size_t len)
+{
+	(void)t;
+	(void)to;
+	if (n_sent < 8) {
+		memcpy(sent[n_sent], f, len);
+		sent_len[n_sent++] = len;
+	}
+	return 0;
+}
+
+static const struct transport_ops fake_ops = {.name = "fake", .send = fake_send};
+static struct transport fake = {.ops = &fake_ops};
+static struct transport_peer peer = {.t = &fake};
+
+static void
+setup(void)
+{
+	struct store_opts o = {.path = path, .synchronous = 1};
+
+	snprintf(dir, sizeof(dir), "/tmp/check_session.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tf.db", dir);
+	ck_assert_int_eq(store_open(&o, &st), 0);
+	ck_assert_int_eq(store_node_add(st, 0, "n1", "", key1, NULL), 0);
+	ck_assert_int_eq(session_new(&sess), 0);
+	ck_assert_int_eq(session_load(sess, st), 0);
+	counter = 100;
+	n_sent = 0;
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	session_free(sess);
+	store_free(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+}
+
+/* An Inference from node 1 with seq, sealed by wire/ (the node's AEAD). */
+static size_t
+frame_inference(uint8_t *out, uint32_t node, const uint8_t *key, uint32_t seq, uint64_t ctr)
+{
+	struct wire_node_msg m;
+	uint8_t buf[WIRE_MSG_MAX];
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_NODE_INFERENCE;
+	m.u.inference.seq = seq;
+	m.u.inference.label = 1;
+	n = wire_msg_node_encode(&m, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	n = wire_frame_seal(key, WIRE_DIR_N2G, node, ctr, buf, (size_t)n, out, WIRE_MAX_FRAME);
+	ck_assert_int_gt(n, 0);
+	return (size_t)n;
+}
+
+static int
+rx(uint32_t seq, struct session_rx *ret)
+{
+	uint8_t f[WIRE_MAX_FRAME];
+	size_t len = frame_inference(f, 1, key1, seq, ++counter);
+
+	return session_receive(sess, f, len, &peer, 1000, ret);
+}
+
+/* Commit what is staged (as ingest does) and decode the Ack that went out. */
+static void
+commit_and_read_ack(uint32_t *cum, uint64_t *sack)
+{
+	struct store_node_state *ns;
+	size_t nn;
+	bool need;
+	uint8_t pt[WIRE_MAX_FRAME];
+	struct wire_gw_msg g;
+	int n;
+
+	ck_assert_int_eq(session_prepare_commit(sess, &ns, &nn, &need), 0);
+	ck_assert_int_eq(store_commit(st, NULL, 0, ns, nn), 0);
+	n_sent = 0;
+	session_commit_done(sess, 5000);
+	ck_assert_uint_ge(n_sent, 1);
+	n = wire_frame_open(key1, WIRE_DIR_G2N, sent[0], sent_len[0], NULL, pt, sizeof(pt));
+	ck_assert_int_ge(n, 0);
+	ck_assert_int_eq(wire_msg_gw_decode(pt, (size_t)n, &g), 0);
+	ck_assert_int_eq(g.type, WIRE_GW_ACK);
+	*cum = g.u.ack.cumulative;
+	*sack = g.u.ack.sack_bitmap;
+}
+
+/* ---- core ---- */
+
+START_TEST(test_session_accepts_authentic_frame_and_acks_after_commit)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	ck_assert(!r.duplicate);
+	ck_assert_uint_eq(r.seq, 1);
+	ck_assert_int_eq(r.msg->body_case, TINYFLEET__V1__NODE_MESSAGE__BODY_INFERENCE);
+	session_stage_seq(sess, r.node, r.seq);
+	ck_assert_uint_eq(n_sent, 0); /* nothing before the commit */
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 1);
+	ck_assert_uint_eq(sack, 0);
+}
+END_TEST
+
+START_TEST(test_session_sack_reports_out_of_order_seqs)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	session_stage_seq(sess, r.node, 1);
+	ck_assert_int_eq(rx(3, &r), 0);
+	session_stage_seq(sess, r.node, 3);
+	ck_assert_int_eq(rx(5, &r), 0);
+	session_stage_seq(sess, r.node, 5);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 1);
+	ck_assert_uint_eq(sack, 0xa); /* bit i = seq cum + 1 + i: seqs 3 and 5 */
+}
+END_TEST
+
+START_TEST(test_session_duplicate_seq_is_flagged_and_acked_again)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	session_stage_seq(sess, r.node, 1);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_int_eq(rx(1, &r), 0); /* a retransmission: new counter, same seq */
+	ck_assert(r.duplicate);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 1);
+}
+END_TEST
+
+START_TEST(test_session_dedup_survives_restart)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	session_stage_seq(sess, r.node, 1);
+	commit_and_read_ack(&cum, &sack);
+	session_free(sess);
+	ck_assert_int_eq(session_new(&sess), 0);
+	ck_assert_int_eq(session_load(sess, st), 0);
+	ck_assert_int_eq(rx(1, &r), 0);
+	ck_assert(r.duplicate);
+}
+END_TEST
+
+START_TEST(test_session_tx_counters_never_repeat_across_restart)
+{
+	struct session_rx r;
+	struct wire_frame_hdr h1, h2;
+	uint32_t cum;
+	uint64_t sack;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	session_stage_seq(sess, r.node, 1);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_int_ge(wire_frame_parse(sent[0], sent_len[0], &h1), 0);
+	/* Restart without a clean shutdown: the next counter is above the reserved block. */
+	session_free(sess);
+	ck_assert_int_eq(session_new(&sess), 0);
+	ck_assert_int_eq(session_load(sess, st), 0);
+	ck_assert_int_eq(rx(2, &r), 0);
+	session_stage_seq(sess, r.node, 2);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_int_ge(wire_frame_parse(sent[0], sent_len[0], &h2), 0);
+	ck_assert_uint_gt(h2.counter, h1.counter + SESSION_TX_BLOCK - 2);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_session_seq_beyond_window_is_dropped_unacked)
+{
+	struct session_rx r;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	session_stage_seq(sess, r.node, 1);
+	ck_assert_int_eq(rx(66, &r), -(SESSION_DROP_AHEAD + 1));
+	ck_assert_int_eq(rx(65, &r), 0);
+}
+END_TEST
+
+START_TEST(test_session_first_contact_starts_window_at_first_seq)
+{
+	struct session_rx r;
+
+	ck_assert_int_eq(rx(5000, &r), 0);
+	ck_assert(!r.duplicate);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_session_drops_replayed_frame)
+{
+	struct session_rx r;
+	struct session_stats ss;
+	uint8_t f[WIRE_MAX_FRAME], copy[WIRE_MAX_FRAME];
+	size_t len = frame_inference(f, 1, key1, 1, 500);
+
+	memcpy(copy, f, len);
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r), 0);
+	ck_assert_int_eq(session_receive(sess, copy, len, &peer, 1, &r),
+	                 -(SESSION_DROP_REPLAY + 1));
+	session_get_stats(sess, &ss);
+	ck_assert_uint_eq(ss.dropped[SESSION_DROP_REPLAY], 1);
+}
+END_TEST
+
+START_TEST(test_session_drops_forged_frame_without_moving_window)
+{
+	static const uint8_t wrong[32] = {9};
+	struct session_rx r;
+	struct session_stats ss;
+	uint8_t f[WIRE_MAX_FRAME];
+	size_t len = frame_inference(f, 1, wrong, 1, 900);
+
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r), -(SESSION_DROP_FORGED + 1));
+	/* A lower counter with the right key still passes: the forgery moved nothing. */
+	len = frame_inference(f, 1, key1, 1, 800);
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r), 0);
+	len = frame_inference(f, 1, key1, 2, 801);
+	f[len - 1] ^= 1; /* tag bit */
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r), -(SESSION_DROP_FORGED + 1));
+	session_get_stats(sess, &ss);
+	ck_assert_uint_eq(ss.dropped[SESSION_DROP_FORGED], 2);
+}
+END_TEST
+
+START_TEST(test_session_drops_unknown_node)
+{
+	struct session_rx r;
+	uint8_t f[WIRE_MAX_FRAME];
+	size_t len = frame_inference(f, 42, key1, 1, 1);
+
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r),
+	                 -(SESSION_DROP_UNKNOWN_NODE + 1));
+}
+END_TEST
+
+START_TEST(test_session_drops_malformed_and_gateway_direction_frames)
+{
+	struct session_rx r;
+	uint8_t f[WIRE_MAX_FRAME];
+	size_t len = frame_inference(f, 1, key1, 1, 1);
+
+	ck_assert_int_eq(session_receive(sess, f, 10, &peer, 1, &r), -(SESSION_DROP_MALFORMED + 1));
+	f[1] = WIRE_FRAME_FLAG_G2N; /* a reflected gateway frame */
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r),
+	                 -(SESSION_DROP_MALFORMED + 1));
+}
+END_TEST
+
+START_TEST(test_session_drops_undecodable_plaintext)
+{
+	struct session_rx r;
+	uint8_t f[WIRE_MAX_FRAME], junk[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	int n = wire_frame_seal(key1, WIRE_DIR_N2G, 1, 77, junk, sizeof(junk), f, sizeof(f));
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(session_receive(sess, f, (size_t)n, &peer, 1, &r),
+	                 -(SESSION_DROP_DECODE + 1));
+}
+END_TEST
+
+static Suite *
+session_suite(void)
+{
+	Suite *s = suite_create("session");
+	TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
+	      *errors = tcase_create("errors");
+
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_checked_fixture(limits, setup, teardown);
+	tcase_add_checked_fixture(errors, setup, teardown);
+	tcase_add_test(core, test_session_accepts_authentic_frame_and_acks_after_commit);
+	tcase_add_test(core, test_session_sack_reports_out_of_order_seqs);
+	tcase_add_test(core, test_session_duplicate_seq_is_flagged_and_acked_again);
+	tcase_add_test(core, test_session_dedup_survives_restart);
+	tcase_add_test(core, test_session_tx_counters_never_repeat_across_restart);
+	tcase_add_test(limits, test_session_seq_beyond_window_is_dropped_unacked);
+	tcase_add_test(limits, test_session_first_contact_starts_window_at_first_seq);
+	tcase_add_test(errors, test_session_drops_replayed_frame);
+	tcase_add_test(errors, test_session_drops_forged_frame_without_moving_window);
+	tcase_add_test(errors, test_session_drops_unknown_node);
+	tcase_add_test(errors, test_session_drops_malformed_and_gateway_direction_frames);
+	tcase_add_test(errors, test_session_drops_undecodable_plaintext);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, limits);
+	suite_add_tcase(s, errors);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(session_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
