@@ -31,6 +31,8 @@
 
 struct harness {
 	struct tb *b;
+	uint8_t *copy; /* model bytes moved to an odd address (h_misalign), or NULL */
+	int misalign;  /* run from bytes at an odd address */
 	struct nn_model m;
 	void *arena;
 	struct nn_interp *ip;
@@ -49,6 +51,7 @@ static void
 h_done(struct harness *h)
 {
 	free(h->arena);
+	free(h->copy);
 	tb_free(h->b);
 	memset(h, 0, sizeof(*h));
 }
@@ -69,6 +72,13 @@ h_run(struct harness *h, const char *name, int optional, const void *const *ins,
 
 	bytes = tb_finish(h->b, &len, NULL);
 	ck_assert_msg(bytes != NULL, "%s: the builder failed", name);
+	if (h->misalign) {
+		/* The core reads weights and biases in place, at any alignment. */
+		h->copy = malloc(len + 1);
+		ck_assert_ptr_nonnull(h->copy);
+		memcpy(h->copy + 1, bytes, len);
+		bytes = h->copy + 1;
+	}
 	r = nn_model_open(&h->m, bytes, len, h->why, sizeof(h->why));
 	if (r == NN_ENOTSUP && optional) {
 		fprintf(stderr, "note: %s: not supported by the core (%s), skipped\n", name,
@@ -620,7 +630,7 @@ static const struct conv_case conv_cases[] = {
 };
 
 static void
-conv_like(const struct conv_case *cc, int depthwise, int dm, int seed)
+conv_like(const struct conv_case *cc, int depthwise, int dm, int seed, int misalign)
 {
 	struct harness h;
 	struct tb_rng r;
@@ -649,6 +659,7 @@ conv_like(const struct conv_case *cc, int depthwise, int dm, int seed)
 	ck_assert_ptr_nonnull(fsc);
 	ck_assert_ptr_nonnull(bsc);
 	h_init(&h);
+	h.misalign = misalign;
 	tb_rng_seed(&r, (uint32_t)seed);
 	tb_rng_fill_i8(&r, in, n_in, -128, 127);
 	tb_rng_fill_i8(&r, filt, n_f, -127, 127);
@@ -700,7 +711,7 @@ conv_like(const struct conv_case *cc, int depthwise, int dm, int seed)
 
 START_TEST(test_conv2d_matches_reference)
 {
-	conv_like(&conv_cases[_i], 0, 1, 1000 + _i);
+	conv_like(&conv_cases[_i], 0, 1, 1000 + _i, 0);
 }
 END_TEST
 
@@ -1010,7 +1021,18 @@ static const struct dw_case dw_cases[] = {
 
 START_TEST(test_dwconv2d_matches_reference)
 {
-	conv_like(&dw_cases[_i].c, 1, dw_cases[_i].dm, 2000 + _i);
+	conv_like(&dw_cases[_i].c, 1, dw_cases[_i].dm, 2000 + _i, 0);
+}
+END_TEST
+
+/* Model bytes at an odd address: weights, biases and quantization are read in
+ * place (zero copy), so every multi-byte read must tolerate misalignment
+ * (UBSan's alignment check catches a plain int32 load in the asan build). */
+START_TEST(test_conv_and_dwconv_run_from_misaligned_model_bytes)
+{
+	conv_like(&conv_cases[0], 0, 1, 1100, 1);
+	conv_like(&conv_cases[1], 0, 1, 1101, 1);
+	conv_like(&dw_cases[2].c, 1, dw_cases[2].dm, 2100, 1);
 }
 END_TEST
 
@@ -1928,6 +1950,7 @@ kernels_suite(void)
 	tcase_add_test(core, test_pad_matches_reference);
 	tcase_add_test(core, test_reshape_copies_bytes);
 	tcase_add_test(limits, test_chain_matches_reference_twice);
+	tcase_add_test(limits, test_conv_and_dwconv_run_from_misaligned_model_bytes);
 	tcase_add_test(errors, test_softmax_rejects_wrong_output_quantization);
 	tcase_add_test(errors, test_conv_rejects_filter_channel_mismatch);
 	tcase_add_test(errors, test_conv_rejects_wrong_output_shape);
