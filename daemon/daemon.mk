@@ -28,7 +28,7 @@ $(B)/tests/unit/daemon/%.o: EXTRA_CFLAGS += -Idaemon $(call pc_cflags,$(DAEMON_P
 $(DAEMON_TEST_SRCS:%.c=$(B)/%.o): | $(PROTO_HDRS)
 $(B)/tests/unit/daemon/%: $(B)/tests/unit/daemon/%.o $(DAEMON_LIB_OBJS) $(DAEMON_STUB_OBJS) \
 		$(PROTO_OBJS) $(LIBWIRE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS) -lutil
 
 # tests/tools/tf-sender: a deterministic node simulator speaking frames through
 # wire/ (integration tests, the ingest benchmark).
