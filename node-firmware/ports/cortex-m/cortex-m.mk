@@ -49,3 +49,23 @@ INTEGRATION_DEPS += $(CM_SMOKE)
 M4_LIBS += $(CM_SMOKE)
 
 FORMAT_FILES += $(wildcard $(CM_DIR)/*.c $(CM_DIR)/*.h $(CM_DIR)/tools/*.c)
+
+# ---- bench images: one per model, built by tools/bench.sh ----
+# make CM_BENCH_NAME=kws CM_BENCH_MODEL=../shared/.../kws.tflite $(CM_B)/bench/kws.elf
+CM_BENCH_OBJS := $(CM_BOARD_OBJS) $(CM_B)/$(CM_DIR)/bench.o $(CM_CORE_OBJS)
+ifneq ($(CM_BENCH_NAME),)
+$(CM_B)/bench/$(CM_BENCH_NAME).model.o: $(CM_DIR)/model.S $(CM_BENCH_MODEL)
+	@mkdir -p $(@D)
+	$(CM_CC) $(CM_ARCH) -DCM_MODEL_FILE='"$(abspath $(CM_BENCH_MODEL))"' -c $< -o $@
+$(CM_B)/bench/$(CM_BENCH_NAME).elf: $(CM_BENCH_OBJS) $(CM_B)/bench/$(CM_BENCH_NAME).model.o \
+		$(CM_DIR)/bench.ld $(CM_LDS)
+	$(CM_CC) $(CM_LDFLAGS) -T bench.ld -Wl,-Map=$@.map -o $@ $(filter %.o,$^)
+endif
+
+# Objects of the bench image, built by `make all` so -Werror breakage shows early.
+M4_LIBS += $(CM_B)/$(CM_DIR)/bench.o $(CM_CORE_OBJS)
+
+.PHONY: bench-cortex-m
+bench-cortex-m: $(CM_BENCH_OBJS)
+	@B=$(B) CROSS=$(CROSS) $(CM_DIR)/tools/cm-bench
+BENCH_TARGETS += bench-cortex-m
