@@ -22,11 +22,13 @@ SIZE_TARGETS += size-agent
 FORMAT_FILES += $(AGENT_SRCS) $(wildcard node-firmware/agent/*.h) node-firmware/ports/port.h
 
 # Unit tests: tests/unit/agent/check_<module>.c; the other .c files there (the
-# mock port) are linked into every agent test, plus the POSIX flash backend
-# for the HAL contract test.
+# mock port, shared helpers) are linked into every agent test, plus the POSIX
+# flash backend (HAL contract test) and the built-in model generator.
 AGENT_TEST_SRCS := $(wildcard tests/unit/agent/check_*.c)
 AGENT_TEST_LIB_SRCS := $(filter-out $(AGENT_TEST_SRCS),$(wildcard tests/unit/agent/*.c))
-AGENT_TEST_LIB_OBJS := $(AGENT_TEST_LIB_SRCS:%.c=$(B)/%.o) $(B)/node-firmware/ports/posix/flash.o
+AGENT_TEST_LIB_OBJS := $(AGENT_TEST_LIB_SRCS:%.c=$(B)/%.o) $(B)/node-firmware/ports/posix/flash.o \
+	$(B)/node-firmware/ports/posix/builtin_model.o $(B)/node-firmware/ports/posix/provision.o \
+	$(B)/node-firmware/ports/posix/sensor.o $(B)/tests/unit/core/tflite_builder.o
 AGENT_TESTS := $(AGENT_TEST_SRCS:%.c=$(B)/%)
 UNIT_TESTS += $(AGENT_TESTS)
 FORMAT_FILES += $(AGENT_TEST_SRCS) $(AGENT_TEST_LIB_SRCS) $(wildcard tests/unit/agent/*.h)
