@@ -153,8 +153,7 @@ ingest_stage_alert(struct ingest *in, const char *kind, const char *sev_name, in
 		return -ENOSPC;
 	len = mqtt_json_alert(json, sizeof(json), kind, sev_name, raised, node_id, rule, message,
 	                      value, t_ms);
-	/* Alerts go out at QoS 1 whatever the data QoS is: they must not be lost. */
-	if ((r = batch_set_pub(in, s, topic, json, len, 1, 0)) < 0)
+	if ((r = batch_set_pub(in, s, topic, json, len, in->cfg->mqtt.qos, 0)) < 0)
 		return r;
 	s->rec.kind = STORE_KIND_ALERT;
 	s->rec.node_id = node_id;
@@ -210,7 +209,7 @@ ingest_node_state(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms
 	if (batch_set_pub(in, s, topic, json,
 	                  mqtt_json_node_status(json, sizeof(json), node_id, online, last_seen_ms,
 	                                        now_ms),
-	                  1, 1) < 0)
+	                  in->cfg->mqtt.qos, 1) < 0)
 		return;
 	s->rec.kind = STORE_KIND_NODE_STATUS;
 	s->rec.node_id = node_id;
