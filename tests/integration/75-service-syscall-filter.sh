@@ -6,7 +6,9 @@
 # real encrypted traffic that is stored and published over MQTT, SIGHUP,
 # SIGTERM), and every call it made must be in the set the unit allows, as
 # `systemd-analyze syscall-filter` expands it. A call outside the set would
-# fail with EPERM (SystemCallErrorNumber=) in production.
+# fail with EPERM (SystemCallErrorNumber=) in production. The same trace
+# checks RestrictAddressFamilies= (the socket families it opened) and
+# ProtectSystem=strict (it opened files for writing only in its state dir).
 # shellcheck source=tests/integration/lib.sh
 . "$TF_ROOT/tests/integration/lib.sh"
 
@@ -128,5 +130,20 @@ if [ -n "$outside" ]; then
 	tf_fail "system calls outside the unit's SystemCallFilter=: $(echo "$outside" | tr '\n' ' ')"
 fi
 echo "all of them pass SystemCallFilter="
+
+# RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX: the sockets it opened.
+sed -n "\|execve(\"$TF_BUILD/tinyfleetd\"|,\$p" "$TF_WORK/trace.txt" |
+	grep -oE ' socket\(AF_[A-Z0-9]+' | sed 's/.*(//' | sort -u >"$TF_WORK/families.txt"
+echo "socket families: $(tr '\n' ' ' <"$TF_WORK/families.txt")"
+bad=$(grep -vxE 'AF_INET|AF_INET6|AF_UNIX' "$TF_WORK/families.txt" || true)
+[ -z "$bad" ] || tf_fail "sockets outside RestrictAddressFamilies=: $bad"
+
+# ProtectSystem=strict: files it opened for writing are in its state directory
+# (the unit's StateDirectory=; the test's config points the store there).
+sed -n "\|execve(\"$TF_BUILD/tinyfleetd\"|,\$p" "$TF_WORK/trace.txt" |
+	grep -E 'open(at)?\(.*O_(WRONLY|RDWR|CREAT)' | grep -oE '"[^"]*"' | tr -d '"' | sort -u >"$TF_WORK/writes.txt"
+bad=$(grep -vE "^($state/|/dev/null$)" "$TF_WORK/writes.txt" || true)
+[ -z "$bad" ] || tf_fail "opened for writing outside the state directory: $bad"
+echo "opened for writing: $(wc -l <"$TF_WORK/writes.txt") files, all under the state directory"
 [ $rc = 0 ] || { tail -n 5 "$TF_WORK/daemon.log"; tf_fail "tinyfleetd exited with status $rc after SIGTERM"; }
 echo "ok"
