@@ -1060,9 +1060,9 @@ static const struct fc_case fc_cases[] = {
         {"fc batch 3 20->6", 3, 20, 6, TB_ACT_NONE, 1, 0, 0, 0, 1},
 };
 
-START_TEST(test_fc_matches_reference)
+static void
+run_fc(const struct fc_case *fc, uint32_t seed)
 {
-	const struct fc_case *fc = &fc_cases[_i];
 	struct harness h;
 	struct tb_rng r;
 	size_t n_in = (size_t)fc->batches * (size_t)fc->depth;
@@ -1083,7 +1083,7 @@ START_TEST(test_fc_matches_reference)
 
 	ck_assert_ptr_nonnull(bias);
 	h_init(&h);
-	tb_rng_seed(&r, 3000 + (uint32_t)_i);
+	tb_rng_seed(&r, seed);
 	tb_rng_fill_i8(&r, in, n_in, -128, 127);
 	tb_rng_fill_i8(&r, w, n_w, -127, 127);
 	ws = 0.003f + (float)(tb_rng_next(&r) % 100) / 10000.0f;
@@ -1115,6 +1115,11 @@ START_TEST(test_fc_matches_reference)
 	free(want);
 	free(bias);
 }
+
+START_TEST(test_fc_matches_reference)
+{
+	run_fc(&fc_cases[_i], 3000 + (uint32_t)_i);
+}
 END_TEST
 
 /* ---- AVERAGE_POOL_2D / MAX_POOL_2D ---- */
@@ -1145,9 +1150,9 @@ static const struct pool_case pool_cases[] = {
         {"maxpool 2x2 s1 VALID 4x4x3 RELU", 1, 4, 4, 3, 2, 2, 1, 1, TB_VALID, TB_ACT_RELU, 30},
 };
 
-START_TEST(test_pool_matches_reference)
+static void
+run_pool(const struct pool_case *pc, uint32_t seed)
 {
-	const struct pool_case *pc = &pool_cases[_i];
 	struct harness h;
 	struct tb_rng r;
 	int oh = ref_out_size(pc->pad, pc->h, pc->fh, pc->sh, 1);
@@ -1162,7 +1167,7 @@ START_TEST(test_pool_matches_reference)
 	size_t in_len[1];
 
 	h_init(&h);
-	tb_rng_seed(&r, 4000 + (uint32_t)_i);
+	tb_rng_seed(&r, seed);
 	tb_rng_fill_i8(&r, in, n_in, -128, 127);
 	t_in = tb_tensor_q(h.b, TB_INT8, s_in, 4, q.scale, q.zp);
 	t_out = tb_tensor_q(h.b, TB_INT8, s_out, 4, q.scale, q.zp);
@@ -1181,6 +1186,11 @@ START_TEST(test_pool_matches_reference)
 	free(in);
 	free(got);
 	free(want);
+}
+
+START_TEST(test_pool_matches_reference)
+{
+	run_pool(&pool_cases[_i], 4000 + (uint32_t)_i);
 }
 END_TEST
 
@@ -1209,9 +1219,9 @@ static const struct softmax_case softmax_cases[] = {
         {"softmax large input scale (one winner)", 1, 5, 2.0f, 0, 1.0f, -128, 127},
 };
 
-START_TEST(test_softmax_matches_reference)
+static void
+run_softmax(const struct softmax_case *sc, uint32_t seed)
 {
-	const struct softmax_case *sc = &softmax_cases[_i];
 	struct harness h;
 	struct tb_rng r;
 	size_t n = (size_t)sc->rows * (size_t)sc->depth;
@@ -1224,7 +1234,7 @@ START_TEST(test_softmax_matches_reference)
 	size_t in_len[1];
 
 	h_init(&h);
-	tb_rng_seed(&r, 5000 + (uint32_t)_i);
+	tb_rng_seed(&r, seed);
 	tb_rng_fill_i8(&r, in, n, sc->lo, sc->hi);
 	t_in = tb_tensor_q(h.b, TB_INT8, shape, 2, iq.scale, iq.zp);
 	t_out = tb_tensor_q(h.b, TB_INT8, shape, 2, 1.0f / 256.0f, -128);
@@ -1239,6 +1249,11 @@ START_TEST(test_softmax_matches_reference)
 	free(in);
 	free(got);
 	free(want);
+}
+
+START_TEST(test_softmax_matches_reference)
+{
+	run_softmax(&softmax_cases[_i], 5000 + (uint32_t)_i);
 }
 END_TEST
 
@@ -1375,9 +1390,9 @@ shape_rank4(struct ref_shape s, int32_t *d)
 	return 4;
 }
 
-START_TEST(test_binary_matches_reference)
+static void
+run_binary(const struct bin_case *bc, uint32_t seed)
 {
-	const struct bin_case *bc = &bin_cases[_i];
 	struct harness h;
 	struct tb_rng r;
 	struct ref_shape os = {bc->s1.n > bc->s2.n ? bc->s1.n : bc->s2.n,
@@ -1393,7 +1408,7 @@ START_TEST(test_binary_matches_reference)
 	size_t in_len[2];
 
 	h_init(&h);
-	tb_rng_seed(&r, 6000 + (uint32_t)_i);
+	tb_rng_seed(&r, seed);
 	tb_rng_fill_i8(&r, a, n1, -128, 127);
 	tb_rng_fill_i8(&r, b2, n2, -128, 127);
 	t1 = tb_tensor_q(h.b, TB_INT8, d1, shape_rank4(bc->s1, d1), q1.scale, q1.zp);
@@ -1418,6 +1433,11 @@ START_TEST(test_binary_matches_reference)
 	free(b2);
 	free(got);
 	free(want);
+}
+
+START_TEST(test_binary_matches_reference)
+{
+	run_binary(&bin_cases[_i], 6000 + (uint32_t)_i);
 }
 END_TEST
 
@@ -1759,6 +1779,201 @@ START_TEST(test_reshape_copies_bytes)
 }
 END_TEST
 
+/* ---- random sweeps: many small configurations from fixed seeds ---- */
+
+/*
+ * Each iteration draws one configuration (shapes, filter, stride, dilation,
+ * padding, activation, zero points, scales) from seed 50000 + i and checks it
+ * like the table cases; the failure message prints the configuration. These
+ * reach the remainder paths of unrolled loops that hand-picked cases miss.
+ */
+enum { SWEEP_N = 40 };
+
+static const int sweep_acts[] = {TB_ACT_NONE, TB_ACT_RELU, TB_ACT_RELU6};
+
+static const char *
+act_name(int act)
+{
+	return act == TB_ACT_RELU ? "RELU" : act == TB_ACT_RELU6 ? "RELU6" : "NONE";
+}
+
+/* A random conv (depthwise when dw) configuration that has an output. */
+static void
+random_conv(struct tb_rng *r, int dw, struct conv_case *cc, int *dm, char *name, size_t name_len)
+{
+	int effh, effw;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->n = tb_rng_range(r, 1, 4) == 4 ? 2 : 1;
+	cc->h = tb_rng_range(r, 1, 12);
+	cc->w = tb_rng_range(r, 1, 12);
+	cc->ic = tb_rng_range(r, 1, dw ? 24 : 20);
+	cc->oc = tb_rng_range(r, 1, 20);
+	cc->kh = tb_rng_range(r, 1, 5);
+	cc->kw = tb_rng_range(r, 1, 5);
+	cc->sh = tb_rng_range(r, 1, 3);
+	cc->sw = tb_rng_range(r, 1, 3);
+	cc->dh = tb_rng_range(r, 1, 5) == 5 ? 2 : 1;
+	cc->dw = tb_rng_range(r, 1, 5) == 5 ? 2 : 1;
+	effh = (cc->kh - 1) * cc->dh + 1;
+	effw = (cc->kw - 1) * cc->dw + 1;
+	cc->pad = tb_rng_range(r, 0, 1) && effh <= cc->h && effw <= cc->w ? TB_VALID : TB_SAME;
+	cc->act = sweep_acts[tb_rng_range(r, 0, 2)];
+	cc->per_channel = tb_rng_range(r, 0, 3) != 0;
+	cc->has_bias = tb_rng_range(r, 0, 3) != 0;
+	cc->in_zp = tb_rng_range(r, -128, 127);
+	cc->out_zp = tb_rng_range(r, -128, 127);
+	cc->out_scale_mult = (float)tb_rng_range(r, 3, 30) / 10.0f;
+	*dm = dw ? (tb_rng_range(r, 0, 2) == 0 ? tb_rng_range(r, 2, 4) : 1) : 1;
+	snprintf(name, name_len,
+	         "%s sweep: %dx%dx%dx%d k%dx%d %s%d s%dx%d d%dx%d %s %s%s%s zp %d/%d",
+	         dw ? "dwconv" : "conv", cc->n, cc->h, cc->w, cc->ic, cc->kh, cc->kw,
+	         dw ? "dm" : "oc", dw ? *dm : cc->oc, cc->sh, cc->sw, cc->dh, cc->dw,
+	         cc->pad == TB_SAME ? "SAME" : "VALID", act_name(cc->act),
+	         cc->per_channel ? " per-channel" : "", cc->has_bias ? "" : " no-bias", cc->in_zp,
+	         cc->out_zp);
+	cc->name = name;
+}
+
+START_TEST(test_conv2d_sweep_matches_reference)
+{
+	struct tb_rng r;
+	struct conv_case cc;
+	char name[160];
+	int dm;
+
+	tb_rng_seed(&r, 50000 + (uint32_t)_i);
+	random_conv(&r, 0, &cc, &dm, name, sizeof(name));
+	conv_like(&cc, 0, 1, 51000 + _i, 0);
+}
+END_TEST
+
+START_TEST(test_dwconv2d_sweep_matches_reference)
+{
+	struct tb_rng r;
+	struct conv_case cc;
+	char name[160];
+	int dm;
+
+	tb_rng_seed(&r, 52000 + (uint32_t)_i);
+	random_conv(&r, 1, &cc, &dm, name, sizeof(name));
+	conv_like(&cc, 1, dm, 53000 + _i, 0);
+}
+END_TEST
+
+START_TEST(test_fc_sweep_matches_reference)
+{
+	struct tb_rng r;
+	struct fc_case fc;
+	char name[128];
+
+	memset(&fc, 0, sizeof(fc));
+	tb_rng_seed(&r, 54000 + (uint32_t)_i);
+	fc.batches = tb_rng_range(&r, 1, 3);
+	fc.depth = tb_rng_range(&r, 1, 100);
+	fc.units = tb_rng_range(&r, 1, 40);
+	fc.act = sweep_acts[tb_rng_range(&r, 0, 2)];
+	fc.has_bias = tb_rng_range(&r, 0, 3) != 0;
+	fc.in_zp = tb_rng_range(&r, -128, 127);
+	fc.out_zp = tb_rng_range(&r, -128, 127);
+	snprintf(name, sizeof(name), "fc sweep: %dx%d -> %d %s%s zp %d/%d", fc.batches, fc.depth,
+	         fc.units, act_name(fc.act), fc.has_bias ? "" : " no-bias", fc.in_zp, fc.out_zp);
+	fc.name = name;
+	run_fc(&fc, 55000 + (uint32_t)_i);
+}
+END_TEST
+
+START_TEST(test_pool_sweep_matches_reference)
+{
+	struct tb_rng r;
+	struct pool_case pc;
+	char name[128];
+
+	memset(&pc, 0, sizeof(pc));
+	tb_rng_seed(&r, 56000 + (uint32_t)_i);
+	pc.is_max = tb_rng_range(&r, 0, 1);
+	pc.h = tb_rng_range(&r, 1, 12);
+	pc.w = tb_rng_range(&r, 1, 12);
+	pc.c = tb_rng_range(&r, 1, 20);
+	pc.fh = tb_rng_range(&r, 1, 4);
+	pc.fw = tb_rng_range(&r, 1, 4);
+	pc.sh = tb_rng_range(&r, 1, 3);
+	pc.sw = tb_rng_range(&r, 1, 3);
+	pc.pad = tb_rng_range(&r, 0, 1) && pc.fh <= pc.h && pc.fw <= pc.w ? TB_VALID : TB_SAME;
+	pc.act = sweep_acts[tb_rng_range(&r, 0, 2)];
+	pc.zp = tb_rng_range(&r, -128, 127);
+	snprintf(name, sizeof(name), "%s sweep: %dx%dx%d f%dx%d s%dx%d %s %s zp %d",
+	         pc.is_max ? "maxpool" : "avgpool", pc.h, pc.w, pc.c, pc.fh, pc.fw, pc.sh, pc.sw,
+	         pc.pad == TB_SAME ? "SAME" : "VALID", act_name(pc.act), pc.zp);
+	pc.name = name;
+	run_pool(&pc, 57000 + (uint32_t)_i);
+}
+END_TEST
+
+START_TEST(test_binary_sweep_matches_reference)
+{
+	struct tb_rng r;
+	struct bin_case bc;
+	char name[160];
+	int d1[4], d2[4], k;
+
+	memset(&bc, 0, sizeof(bc));
+	tb_rng_seed(&r, 58000 + (uint32_t)_i);
+	bc.code = tb_rng_range(&r, 0, 1) ? TB_OP_MUL : TB_OP_ADD;
+	for (k = 0; k < 4; k++) {
+		d1[k] = k == 0 ? 1 : tb_rng_range(&r, 1, 7);
+		/* Broadcast one side of a dimension now and then. */
+		d2[k] = tb_rng_range(&r, 0, 3) == 0 ? 1 : d1[k];
+		if (tb_rng_range(&r, 0, 5) == 0) {
+			int t = d1[k];
+
+			d1[k] = d2[k];
+			d2[k] = t;
+		}
+	}
+	bc.s1 = (struct ref_shape){d1[0], d1[1], d1[2], d1[3]};
+	bc.s2 = (struct ref_shape){d2[0], d2[1], d2[2], d2[3]};
+	bc.sc1 = (float)tb_rng_range(&r, 5, 200) / 1000.0f;
+	bc.sc2 = (float)tb_rng_range(&r, 5, 200) / 1000.0f;
+	bc.sco = bc.code == TB_OP_MUL ? bc.sc1 * bc.sc2 * (float)tb_rng_range(&r, 20, 120)
+	                              : (float)tb_rng_range(&r, 5, 300) / 1000.0f;
+	bc.zp1 = tb_rng_range(&r, -128, 127);
+	bc.zp2 = tb_rng_range(&r, -128, 127);
+	bc.zpo = tb_rng_range(&r, -128, 127);
+	bc.act = sweep_acts[tb_rng_range(&r, 0, 2)];
+	snprintf(name, sizeof(name),
+	         "%s sweep: [%d,%d,%d,%d] x [%d,%d,%d,%d] scales %g %g -> %g zp %d %d -> %d %s",
+	         bc.code == TB_OP_MUL ? "mul" : "add", d1[0], d1[1], d1[2], d1[3], d2[0], d2[1],
+	         d2[2], d2[3], (double)bc.sc1, (double)bc.sc2, (double)bc.sco, bc.zp1, bc.zp2,
+	         bc.zpo, act_name(bc.act));
+	bc.name = name;
+	run_binary(&bc, 59000 + (uint32_t)_i);
+}
+END_TEST
+
+START_TEST(test_softmax_sweep_matches_reference)
+{
+	static const float betas[] = {0.25f, 0.5f, 1.0f, 2.0f};
+	struct tb_rng r;
+	struct softmax_case sc;
+	char name[128];
+
+	memset(&sc, 0, sizeof(sc));
+	tb_rng_seed(&r, 60000 + (uint32_t)_i);
+	sc.rows = tb_rng_range(&r, 1, 4);
+	sc.depth = tb_rng_range(&r, 1, 40);
+	sc.in_scale = (float)tb_rng_range(&r, 1, 1000) / 2000.0f;
+	sc.in_zp = tb_rng_range(&r, -128, 127);
+	sc.beta = betas[tb_rng_range(&r, 0, 3)];
+	sc.lo = tb_rng_range(&r, -128, 0);
+	sc.hi = tb_rng_range(&r, sc.lo, 127);
+	snprintf(name, sizeof(name), "softmax sweep: %dx%d scale %g zp %d beta %g inputs %d..%d",
+	         sc.rows, sc.depth, (double)sc.in_scale, sc.in_zp, (double)sc.beta, sc.lo, sc.hi);
+	sc.name = name;
+	run_softmax(&sc, 61000 + (uint32_t)_i);
+}
+END_TEST
+
 /* ---- a chain of ops through the planner ---- */
 
 /*
@@ -1949,6 +2164,12 @@ kernels_suite(void)
 	tcase_add_loop_test(core, test_concat_matches_reference, 0, (int)ARRAY_LEN(concat_cases));
 	tcase_add_test(core, test_pad_matches_reference);
 	tcase_add_test(core, test_reshape_copies_bytes);
+	tcase_add_loop_test(limits, test_conv2d_sweep_matches_reference, 0, SWEEP_N);
+	tcase_add_loop_test(limits, test_dwconv2d_sweep_matches_reference, 0, SWEEP_N);
+	tcase_add_loop_test(limits, test_fc_sweep_matches_reference, 0, SWEEP_N);
+	tcase_add_loop_test(limits, test_pool_sweep_matches_reference, 0, SWEEP_N);
+	tcase_add_loop_test(limits, test_binary_sweep_matches_reference, 0, SWEEP_N);
+	tcase_add_loop_test(limits, test_softmax_sweep_matches_reference, 0, SWEEP_N);
 	tcase_add_test(limits, test_chain_matches_reference_twice);
 	tcase_add_test(limits, test_conv_and_dwconv_run_from_misaligned_model_bytes);
 	tcase_add_test(errors, test_softmax_rejects_wrong_output_quantization);
