@@ -423,11 +423,15 @@ jb_num(struct jb *j, double v)
 		jb_printf(j, "%.6g", v);
 }
 
+/* 7 significant digits: counts up to 9,999,999 exact, float scores without noise. */
 static void
 jb_double(struct jb *j, const char *key, double v)
 {
 	jb_key(j, key);
-	jb_num(j, v);
+	if (!isfinite(v))
+		jb_put(j, "null", 4);
+	else
+		jb_printf(j, "%.7g", v);
 }
 
 int
@@ -1089,6 +1093,7 @@ pump_outbox(struct mqtt *m)
 			m->outbox_idle = true;
 			break;
 		}
+		int64_t before = m->cursor;
 		for (size_t i = 0; i < n && i < want; i++) {
 			const struct mqtt_outbox_row *row = &rows[i];
 			int qos = row->qos < 0 ? m->cfg.qos : row->qos;
@@ -1108,6 +1113,10 @@ pump_outbox(struct mqtt *m)
 				m->stats.rejected++;
 				m->ops->done(m->ops_arg, row->id);
 			}
+		}
+		if (m->cursor == before) {
+			m->outbox_idle = true; /* only rows we already sent: wait for new ones */
+			break;
 		}
 	}
 	return true;
@@ -1376,7 +1385,9 @@ client_configure(struct mqtt *m, struct mosquitto *mosq)
 	mosquitto_connect_callback_set(mosq, on_connect);
 	mosquitto_disconnect_callback_set(mosq, on_disconnect);
 	mosquitto_publish_callback_set(mosq, on_publish);
-	mosquitto_log_callback_set(mosq, on_log);
+	/* libmosquitto formats a line per packet when a log callback is set: only for debug. */
+	if (log_get_level() >= LOG_LEVEL_DEBUG)
+		mosquitto_log_callback_set(mosq, on_log);
 	/* Our window is the limit; libmosquitto must not queue behind its own. */
 	rc = mosquitto_int_option(mosq, MOSQ_OPT_SEND_MAXIMUM, 0);
 	if (rc != MOSQ_ERR_SUCCESS)
@@ -1638,13 +1649,21 @@ stop_finish(struct mqtt *m)
 	uv_close((uv_handle_t *)&m->stop_timer, handle_closed);
 }
 
+static void
+stop_noop(void *arg)
+{
+	(void)arg;
+}
+
 void
 mqtt_shutdown(struct mqtt *m, void (*done)(void *arg), void *arg)
 {
 	char payload[256];
 	int n, mid = 0, rc;
 
-	m->stop_cb = done;
+	if (m->state == ST_CLOSED || m->stop_cb != NULL)
+		return; /* already shut down or shutting down */
+	m->stop_cb = done != NULL ? done : stop_noop;
 	m->stop_arg = arg;
 	uv_timer_stop(&m->retry_timer);
 	if (m->state != ST_CONNECTED) {
