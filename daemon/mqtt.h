@@ -153,7 +153,8 @@ int mqtt_reconfigure(struct mqtt *m, const struct mqtt_config *cfg);
  * Stops publishing outbox rows, publishes the retained offline gateway status,
  * waits (at most 3 s) for its acknowledgement, disconnects cleanly (so the
  * broker does not send the Last Will), closes every handle, then calls
- * done(arg) from the loop. Call mqtt_free() afterwards.
+ * done(arg) from the loop (done may be NULL). Call mqtt_free() afterwards,
+ * from done or later. A second call is ignored.
  */
 void mqtt_shutdown(struct mqtt *m, void (*done)(void *arg), void *arg);
 
