@@ -109,7 +109,7 @@ nn_interp_bind(const struct nn_model *m, void *arena, size_t size, struct nn_int
 			return nn__err(msg, msg_len, NN_EMODEL, "op ", op, ": changed since open");
 		r = kn->prepare(&c); /* measure */
 		if (r < 0)
-			return r;
+			return c.err ? c.err : r;
 		if (c.data_size > (size_t)(pend - cur))
 			return nn__err(msg, msg_len, NN_EMODEL, "op ", op,
 			               ": data outgrew the plan");
@@ -117,7 +117,7 @@ nn_interp_bind(const struct nn_model *m, void *arena, size_t size, struct nn_int
 		if (c.data) {
 			r = kn->prepare(&c); /* fill */
 			if (r < 0)
-				return r;
+				return c.err ? c.err : r;
 		}
 		rec->eval = kn->eval;
 		rec->data = c.data;

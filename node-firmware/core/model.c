@@ -363,6 +363,8 @@ nn__tensor(const struct nn_model *m, int idx, struct nn__tinfo *ret, char *msg, 
 		if (elems > 0x7fffffffu)
 			return terr(msg, msg_len, NN_ELIMIT, idx, ": too many elements");
 	}
+	if (nn__fb_vec(m, &t, F_T_NAME, 1, &data, &present) < 0)
+		return terr(msg, msg_len, NN_EMODEL, idx, ": malformed name");
 	ret->type = nn__fb_i8(m, &t, F_T_TYPE, 0, &err);
 	bufi = (uint32_t)nn__fb_i32(m, &t, F_T_BUFFER, 0, &err);
 	ret->qdim = 0;
@@ -649,6 +651,11 @@ nn_model_open(struct nn_model *m, const void *data, size_t len, char *msg, size_
 		               " bytes out of range");
 	m->buf = data;
 	m->len = (uint32_t)len;
+	if (memcmp(m->buf + 4, "TFL3", 4) != 0) {
+		r = nn__err(msg, msg_len, NN_EMODEL, "not a TFLite model (file identifier)",
+		            NN__NOVAL, NULL);
+		goto out;
+	}
 	r = open_tables(m, msg, msg_len);
 	if (r < 0)
 		goto out;

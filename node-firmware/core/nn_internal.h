@@ -201,6 +201,7 @@ struct nn__ctx {
 	void *const *tdata;   /* fill mode: tensor data pointers */
 	char *msg;
 	size_t msg_len;
+	int err; /* first error reported through nn__ctx_fail */
 };
 
 typedef int (*nn__prepare_fn)(struct nn__ctx *c);

@@ -226,6 +226,8 @@ nn_strerror(int err)
 int
 nn__ctx_fail(struct nn__ctx *c, int err, const char *a, int64_t v, const char *b)
 {
+	if (!c->err)
+		c->err = err;
 	return nn__op_err(c->msg, c->msg_len, c->op, c->oi.code, err, a, v, b);
 }
 

@@ -107,7 +107,7 @@ nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, char *msg, s
 			                  "unsupported operator", NN__NOVAL, NULL);
 		r = kn->prepare(&c);
 		if (r < 0)
-			return r;
+			return c.err ? c.err : r;
 		if (c.data_size > 0x1000000 || c.scratch_size > 0x7fffffff)
 			return nn__op_err(msg, msg_len, op, c.oi.code, NN_ELIMIT,
 			                  "op data too large", NN__NOVAL, NULL);
