@@ -111,17 +111,20 @@ if [ -f "$TF_ROOT/config/tinyfleetd.conf" ]; then
 	tf_log "config/tinyfleetd.conf against tinyfleetd.conf(5)"
 	conf="$TF_ROOT/config/tinyfleetd.conf"
 	text=$(render "$man_dir/man5/tinyfleetd.conf.5")
+	# The file lists its keys commented out with their defaults ("#key = v";
+	# "# text" is prose); "#[rule:x]" is a commented-out example section.
+	# The page shows each [section] as a heading (3 spaces in) with its keys
+	# below it, as terms or inside the example block.
 	section='' n=0
 	while IFS= read -r line; do
-		if [[ "$line" =~ ^\[([a-z0-9_]+)\] ]]; then
+		if [[ "$line" =~ ^[#\;]?\[([a-z0-9_]+)(:[A-Za-z0-9_.-]+)?\] ]]; then
 			section=${BASH_REMATCH[1]}
-			grep -qF "[$section]" <<<"$text" || tf_fail "section [$section] is not in tinyfleetd.conf(5)"
-		elif [[ "$line" =~ ^[#\;]?\ ?([a-z][a-z0-9_]*)\ *= ]] && [ -n "$section" ]; then
+			grep -qE "^   \\[${section}[]:]" <<<"$text" || tf_fail "section [$section] is not in tinyfleetd.conf(5)"
+		elif [[ "$line" =~ ^[#\;]?([a-z][a-z0-9_]*)\ *= ]] && [ -n "$section" ]; then
 			key=${BASH_REMATCH[1]}
-			# The key, listed under its own section's heading.
-			awk -v s="[$section]" -v k="$key" '
-				index($0, s) && $0 ~ /^ +\[/ { on = 1; next }
-				$0 ~ /^ +\[[a-z0-9_]+\]/ { on = 0 }
+			awk -v s="$section" -v k="$key" '
+				/^[A-Z]/ { on = 0 }
+				/^   \[/ { on = index($0, "[" s "]") || index($0, "[" s ":"); next }
 				on && $1 == k { found = 1 }
 				END { exit !found }' <<<"$text" ||
 				tf_fail "[$section] $key is not in tinyfleetd.conf(5) under [$section]"
