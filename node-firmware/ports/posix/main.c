@@ -565,7 +565,9 @@ print_stats(struct sim *s, long rss_before, long rss_after, double secs, double 
 	       " \"lost\": %llu, \"duplicated\": %llu, \"reordered\": %llu, \"retransmits\": %llu, "
 	       "\"outbox_depth\": %llu, \"outbox_drops\": %llu,\n"
 	       " \"frames_rejected\": %llu, \"unknown_msgs\": %llu, \"inference_errors\": %llu, "
-	       "\"reboots\": %llu, \"send_errors\": %llu}\n",
+	       "\"reboots\": %llu, \"send_errors\": %llu,\n"
+	       " \"steady_cpu_seconds\": %.3f, \"steady_frames\": %llu, "
+	       "\"steady_cpu_ms_per_1000_frames\": %.3f}\n",
 	       s->n, sizeof(struct agent), sizeof(struct agent_outbox), sizeof(struct pnode),
 	       s->arena_need, s->model_len, s->model_ok,
 	       sizeof(struct pnode) + 2 * sizeof(uint32_t) + s->arena_need, per_node,
@@ -575,7 +577,9 @@ print_stats(struct sim *s, long rss_before, long rss_after, double secs, double 
 	       (unsigned long long)s->link.st.duplicated, (unsigned long long)s->link.st.reordered,
 	       (unsigned long long)retx, (unsigned long long)depth, (unsigned long long)drops,
 	       (unsigned long long)rej, (unsigned long long)unk, (unsigned long long)errs,
-	       (unsigned long long)s->reboots, (unsigned long long)s->link.st.send_errors);
+	       (unsigned long long)s->reboots, (unsigned long long)s->link.st.send_errors,
+	       s->steady_cpu, (unsigned long long)s->steady_frames,
+	       s->steady_frames ? 1000.0 * s->steady_cpu / (double)s->steady_frames * 1000.0 : 0.0);
 	fflush(stdout);
 }
 
@@ -628,9 +632,23 @@ run_due(struct sim *s, uint64_t now)
 	}
 }
 
+static double cpu_seconds(void);
+
+static uint64_t
+frames_sent(const struct sim *s)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < s->n; i++)
+		n += s->nodes[i].a.stats.frames_sent;
+	return n;
+}
+
 static int
 run(struct sim *s)
 {
+	uint64_t warm;
 	struct epoll_event ev[8];
 	uint64_t end = UINT64_MAX, now, next, qnext;
 	uint32_t i;
@@ -644,11 +662,19 @@ run(struct sim *s)
 	for (i = 0; i < s->n; i++)
 		s->nodes[i].wake_ms = s->start_ms + (uint64_t)s->o.ramp_ms * i / s->n;
 	s->heap_n = s->n; /* wake times ascend with the index: already a heap */
+	/* Steady state starts a second after the last node booted. */
+	warm = s->start_ms + s->o.ramp_ms + 1000;
 	while (!quit) {
 		int k, n;
 		now = sim_now_ms();
 		if (now >= end)
 			break;
+		if (warm != 0 && now >= warm) {
+			s->warm_cpu = cpu_seconds();
+			s->warm_frames = frames_sent(s);
+			s->warm_ms = now;
+			warm = 0;
+		}
 		qnext = link_run_queue(s, now);
 		run_due(s, now);
 		link_flush(s);
@@ -668,6 +694,10 @@ run(struct sim *s)
 			else if (ev[k].data.u32 == 2)
 				quit = 1;
 		}
+	}
+	if (s->warm_ms != 0) {
+		s->steady_cpu = cpu_seconds() - s->warm_cpu;
+		s->steady_frames = frames_sent(s) - s->warm_frames;
 	}
 	return 0;
 }

@@ -28,5 +28,5 @@ FORMAT_FILES += $(POSIX_SRCS) $(wildcard node-firmware/ports/posix/*.h) tests/to
 # median of several runs; JSON to $(B)/bench/node.json.
 .PHONY: bench-node
 bench-node: $(B)/tinyfleet-node $(B)/tests/tools/test_receiver
-	@B=$(B) tests/bench/node.sh
+	@B=$(B) node-firmware/ports/posix/bench-node.sh
 BENCH_TARGETS += bench-node

@@ -126,6 +126,9 @@ struct sim {
 	char tmp_dir[256]; /* non-empty: remove at exit */
 	struct sensor_replay replay;
 	struct model_cache *model_cache;
+	/* steady-state figures for --stats (after every node booted) */
+	double warm_cpu, steady_cpu;
+	uint64_t warm_frames, steady_frames, warm_ms;
 	/* totals over reboots */
 	uint64_t reboots, steps, frames_delivered;
 };
