@@ -131,6 +131,19 @@ board_exit(int code)
 		__asm__ volatile("wfi");
 }
 
+void
+board_debug_puts(const char *s)
+{
+#ifdef CM_SEMIHOSTING
+	register uint32_t r0 __asm__("r0") = 0x04u; /* SYS_WRITE0 */
+	register const char *r1 __asm__("r1") = s;
+
+	__asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+#else
+	(void)s;
+#endif
+}
+
 size_t
 board_stack_free(void)
 {

@@ -97,6 +97,15 @@ void board_reset(void) __attribute__((noreturn));
  */
 void board_exit(int code) __attribute__((noreturn));
 
+/*
+ * Writes a NUL-terminated string to the debugger's console through
+ * semihosting (SYS_WRITE0): QEMU prints it on its stderr. The UART is the
+ * frame link, so logs cannot go there. Built only with CM_SEMIHOSTING (the
+ * QEMU build); without it this does nothing, since a semihosting call on a
+ * part with no debugger attached is a fault.
+ */
+void board_debug_puts(const char *s);
+
 /* Top of the stack and the lowest address it may reach (linker script). */
 size_t board_stack_free(void);
 
@@ -119,6 +128,9 @@ void uart_put_hex(const uint8_t *p, size_t n);
 
 /* Takes up to max received bytes out of the RX ring; returns how many. */
 size_t uart_read(uint8_t *buf, size_t max);
+
+/* Bytes waiting in the RX ring. */
+size_t uart_pending(void);
 
 /* Bytes dropped because the RX ring was full, since boot. */
 uint32_t uart_rx_overruns(void);

@@ -20,8 +20,11 @@ CM_B := $(B)/cm4
 CM_CC := $(CROSS)gcc
 CM_ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 CM_CORE_OPT ?= -O2
+# Semihosting (logs to QEMU's stderr, exit codes): on for QEMU; 0 for a real
+# part without a debugger attached.
+CM_SEMIHOSTING ?= 1
 CM_CFLAGS := -std=c99 -pedantic $(CM_ARCH) -g -ffunction-sections -fdata-sections \
-	$(WARN) -Inode-firmware -MMD -MP
+	$(WARN) -Inode-firmware -MMD -MP $(if $(filter 1,$(CM_SEMIHOSTING)),-DCM_SEMIHOSTING)
 CM_LDFLAGS := $(CM_ARCH) -nostartfiles --specs=nano.specs -Wl,--gc-sections \
 	-Wl,--no-warn-rwx-segments -L$(CM_DIR)
 
@@ -69,3 +72,50 @@ M4_LIBS += $(CM_B)/$(CM_DIR)/bench.o $(CM_CORE_OBJS)
 bench-cortex-m: $(CM_BENCH_OBJS)
 	@B=$(B) CROSS=$(CROSS) $(CM_DIR)/tools/cm-bench
 BENCH_TARGETS += bench-cortex-m
+
+# ---- node.elf ----
+# The built-in model: the test tree's generated model (tests/tools/
+# make_test_model, a small conv net; no ../shared needed), or CM_MODEL.
+CM_MODEL ?=
+CM_BUILTIN := $(if $(CM_MODEL),$(CM_MODEL),$(CM_B)/builtin.tflite)
+$(CM_B)/builtin.tflite: $(B)/tests/tools/make_test_model
+	@mkdir -p $(@D)
+	$< $@ ok >/dev/null
+# Rebuild the model object when CM_MODEL names another file.
+$(CM_B)/builtin.path: FORCE_CM
+	@mkdir -p $(@D)
+	@echo '$(abspath $(CM_BUILTIN))' | cmp -s - $@ || echo '$(abspath $(CM_BUILTIN))' >$@
+.PHONY: FORCE_CM
+FORCE_CM:
+$(CM_B)/builtin-model.o: $(CM_DIR)/model.S $(CM_BUILTIN) $(CM_B)/builtin.path
+	$(CM_CC) $(CM_ARCH) -DCM_MODEL_FILE='"$(abspath $(CM_BUILTIN))"' -c $< -o $@
+
+CM_NODE_SRCS := node.c flash.c sensor.c provision.c
+CM_NODE_OBJS := $(CM_NODE_SRCS:%.c=$(CM_B)/$(CM_DIR)/%.o)
+CM_NODE := $(CM_B)/node.elf
+$(CM_NODE): $(CM_BOARD_OBJS) $(CM_NODE_OBJS) $(CM_B)/builtin-model.o $(CM_AGENT_OBJS) \
+		$(CM_WIRE_OBJS) $(CM_CORE_OBJS) $(CM_DIR)/node.ld $(CM_LDS)
+	$(CM_CC) $(CM_LDFLAGS) -T node.ld -Wl,-Map=$@.map -o $@ $(filter %.o,$^)
+	@if $(CROSS)nm $@ | grep -qwE 'malloc|_malloc_r|free|calloc|realloc|printf|sprintf|snprintf|vsnprintf|puts|_sbrk|_write|_read'; then \
+		echo "$@: malloc/stdio symbol in the image:"; $(CROSS)nm $@ | grep -wE 'malloc|_malloc_r|free|calloc|realloc|printf|sprintf|snprintf|vsnprintf|puts|_sbrk|_write|_read'; rm -f $@; exit 1; fi
+$(CM_NODE:.elf=.bin): $(CM_NODE)
+	$(CROSS)objcopy -O binary $< $@
+
+# Host tools: provisioning (patches node id and key into a copy of node.elf)
+# and the agent's flash layout for this part.
+$(B)/$(CM_DIR)/tools/%.o: CSTD := -std=gnu11
+CM_PROVISION := $(B)/cm-provision
+$(CM_PROVISION): $(B)/$(CM_DIR)/tools/cm-provision.o $(LIBAGENT)
+	$(CC) $(LDFLAGS) -o $@ $^
+$(B)/$(CM_DIR)/tools/cm-layout.o: EXTRA_CFLAGS += -DCM_STORE_BYTES=786432u
+$(CM_B)/cm-layout: $(B)/$(CM_DIR)/tools/cm-layout.o $(LIBAGENT) $(LIBWIRE) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+.PHONY: firmware
+firmware: $(CM_NODE) $(CM_NODE:.elf=.bin) $(CM_PROVISION) $(CM_B)/cm-layout
+	@echo "node.elf for a Cortex-M4F with 1 MiB flash / 256 KiB RAM (nRF52840 class):"
+	@$(CROSS)size $(CM_NODE)
+	@$(CM_B)/cm-layout | tail -n 1
+
+M4_LIBS += $(CM_NODE) $(CM_PROVISION)
+INTEGRATION_DEPS += $(CM_NODE) $(CM_PROVISION) $(CM_B)/cm-layout

@@ -125,3 +125,9 @@ uart_rx_overruns(void)
 {
 	return rx_overruns;
 }
+
+size_t
+uart_pending(void)
+{
+	return (size_t)(rx_head - rx_tail);
+}
