@@ -60,22 +60,54 @@ json_end_array(struct json *j)
 	fputc(']', j->f);
 }
 
+/* Length of the valid UTF-8 sequence starting at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 void
 json_string_n(struct json *j, const char *s, size_t n)
 {
-	size_t i;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, k;
 
 	sep(j);
 	fputc('"', j->f);
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = u[i];
 
-		if (c == '"' || c == '\\')
+		if (c == '"' || c == '\\') {
 			fprintf(j->f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(j->f, "\\u%04x", c);
-		else
+		} else if (c < 0x80) {
 			fputc(c, j->f);
+		} else if ((k = utf8_len(u + i, n - i)) > 0) {
+			fwrite(u + i, 1, k, j->f);
+			i += k - 1;
+		} else {
+			fputs("\\ufffd", j->f); /* not UTF-8: the replacement character */
+		}
 	}
 	fputc('"', j->f);
 }

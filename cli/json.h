@@ -3,8 +3,9 @@
  *
  * It tracks only whether a separator is due, so callers write values in
  * order: json_key() before each member of an object, then the value.
- * Strings are escaped (control characters, quotes, backslash; other bytes
- * are copied, so invalid UTF-8 in tensor names passes through as \u00XX).
+ * Strings are escaped (control characters, quotes, backslash); valid UTF-8
+ * is copied, and a byte that is not valid UTF-8 (a tensor name is arbitrary
+ * bytes) becomes U+FFFD, so the output is always valid JSON.
  * Non-finite numbers are written as null.
  */
 #ifndef TF_CLI_JSON_H

@@ -88,6 +88,18 @@ python3 -c "import json,sys; a=json.load(open('out')); b=json.load(open('random7
 sys.exit(0 if a['outputs'][0]['raw']==b['outputs'][0]['raw'] else 1)" ||
 	tf_fail "--input in7.raw and --random 7 differ"
 
+tf_log "--json stays valid JSON for arbitrary tensor name bytes"
+$MK names.tflite names || tf_fail "make_test_model names"
+expect_rc 0 "$CTL" model run names.tflite --random 3 --json
+python3 - out <<'PY' || tf_fail "names JSON: $(cat out)"
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert d["inputs"][0]["name"] == 'in "q"\\x\n', repr(d["inputs"][0]["name"])
+assert d["outputs"][0]["name"] == "out \u00e9 \ufffd", repr(d["outputs"][0]["name"])
+PY
+expect_rc 0 "$CTL" model inspect names.tflite --json
+python3 -c "import json; json.load(open('out'))" || tf_fail "names inspect JSON: $(cat out)"
+
 tf_log "errors: missing file, corrupt model, unsupported model, wrong input size"
 expect_rc 1 "$CTL" model inspect missing.tflite
 grep -q "missing.tflite" err || tf_fail "missing-file error does not name the file: $(cat err)"

@@ -3,13 +3,15 @@
  * flatbuffer builder, for integration tests that must not depend on
  * ../shared.
  *
- *	make_test_model OUT.tflite [ok|unsupported|corrupt]
+ *	make_test_model OUT.tflite [ok|unsupported|corrupt|names]
  *
  * ok:          input int8 [1,8,8,2] -> CONV_2D 3x3 RELU (4 ch, per-channel)
  *              -> AVERAGE_POOL_2D 8x8 -> RESHAPE [1,4] -> FULLY_CONNECTED 3
  *              -> SOFTMAX; output int8 [1,3] (scale 1/256, zero point -128)
  * unsupported: the same input feeding an SVDF-coded operator the core lacks
  * corrupt:     the ok model with the Model table's vtable offset broken
+ * names:       one FULLY_CONNECTED whose tensor names hold a quote, a
+ *              backslash, a newline, UTF-8 and a byte that is not UTF-8
  *
  * Weights come from a fixed seed, so the bytes are the same on every run.
  */
@@ -70,6 +72,21 @@ build_unsupported(struct tb *b)
 	return tb_io(b, &t_in, 1, &t_out, 1);
 }
 
+static int
+build_names(struct tb *b)
+{
+	int8_t w[2 * 3] = {1, -2, 3, -4, 5, -6};
+	float s_in = 0.1f, s_out = 0.2f;
+	int64_t zp = 0;
+	struct tb_quant qi = {1, &s_in, &zp, 0}, qo = {1, &s_out, &zp, 0};
+	int t_in = tb_tensor(b, TB_INT8, (int32_t[]){1, 3}, 2, "in \"q\"\\x\n", 0, &qi);
+	int t_w = tb_const_q(b, TB_INT8, (int32_t[]){2, 3}, 2, w, sizeof(w), 0.05f, 0);
+	int t_out = tb_tensor(b, TB_INT8, (int32_t[]){1, 2}, 2, "out \xc3\xa9 \xff", 0, &qo);
+
+	tb_fc(b, t_in, t_w, -1, t_out, TB_ACT_NONE, 0);
+	return tb_io(b, &t_in, 1, &t_out, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -81,7 +98,8 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: make_test_model OUT.tflite [ok|unsupported|corrupt]\n");
+		fprintf(stderr,
+		        "usage: make_test_model OUT.tflite [ok|unsupported|corrupt|names]\n");
 		return 2;
 	}
 	b = tb_new();
@@ -91,6 +109,8 @@ main(int argc, char **argv)
 		build_ok(b);
 	} else if (strcmp(kind, "unsupported") == 0) {
 		build_unsupported(b);
+	} else if (strcmp(kind, "names") == 0) {
+		build_names(b);
 	} else if (strcmp(kind, "corrupt") == 0) {
 		build_ok(b);
 		tb_break(b, TB_BREAK_VTABLE_OFFSET);
