@@ -172,11 +172,28 @@ print_shape(FILE *f, const struct nn_tensor *t)
 	fputc(']', f);
 }
 
+/* A tensor name for the terminal: control bytes (escape sequences) as \xNN. */
+static void
+print_name(FILE *f, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
 static void
 print_tensor_line(FILE *f, const char *what, int i, const struct nn_tensor *t)
 {
-	fprintf(f, "%s %d: '%.*s' %s ", what, i, (int)t->name_len, t->name ? t->name : "",
-	        type_name(t->type));
+	fprintf(f, "%s %d: '", what, i);
+	print_name(f, t->name, t->name_len);
+	fprintf(f, "' %s ", type_name(t->type));
 	print_shape(f, t);
 	if (t->n_scales == 1)
 		fprintf(f, " scale %.9g zero_point %d", (double)t->scale, (int)t->zero_point);
