@@ -37,3 +37,17 @@ $(TF_SENDER): $(B)/tests/tools/tf-sender.o $(LIBWIRE)
 	$(CC) $(LDFLAGS) -o $@ $^
 INTEGRATION_DEPS += $(TF_SENDER) $(B)/tinyfleetd
 FORMAT_FILES += tests/tools/tf-sender.c
+
+# tests/tools/tf-sqlite-bench: SQLite's batched insert ceiling (make bench).
+TF_SQLITE_BENCH := $(B)/tests/tools/tf-sqlite-bench
+$(B)/tests/tools/tf-sqlite-bench.o: EXTRA_CFLAGS += $(call pc_cflags,sqlite3)
+$(TF_SQLITE_BENCH): $(B)/tests/tools/tf-sqlite-bench.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,sqlite3)
+FORMAT_FILES += tests/tools/tf-sqlite-bench.c
+
+# `make bench`, ingest part: mosquitto + tinyfleetd + tf-sender on loopback,
+# figures to $(B)/bench/ingest.json (tests/bench/ingest says how).
+.PHONY: bench-ingest
+bench-ingest: $(B)/tinyfleetd $(TF_SENDER) $(TF_SQLITE_BENCH)
+	@B=$(B) tests/bench/ingest
+BENCH_TARGETS += bench-ingest

@@ -78,7 +78,7 @@ static const char *const store_sql[ST__MAX] = {
                              "VALUES (?, ?, ?, ?, ?, ?)",
         [ST_OUTBOX_FETCH] = "SELECT id, topic, payload, qos, retain FROM outbox WHERE id > ? "
                             "ORDER BY id LIMIT ?",
-        [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?",
+        [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id BETWEEN ? AND ?",
         [ST_OUTBOX_DROP] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE kind = ? "
                            "ORDER BY id LIMIT ?)",
         [ST_OUTBOX_COUNT] = "SELECT COUNT(*) FROM outbox",
@@ -623,19 +623,37 @@ store_put_node_state(struct store *st, const struct store_node_state *n)
 	return store_step_done(s);
 }
 
-/* Deletes the done queue; *ret_deleted = rows actually deleted. */
+static int
+store_cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Deletes the done queue; *ret_deleted = rows actually deleted. PUBACKs come
+ * back nearly in order, so sorted ids form a few long runs: one range DELETE
+ * per run instead of one statement per row.
+ */
 static int
 store_delete_done(struct store *st, int64_t *ret_deleted)
 {
 	sqlite3_stmt *s = st->stmt[ST_OUTBOX_DELETE];
 	int64_t deleted = 0;
+	size_t i = 0, j;
 	int r;
 
-	for (size_t i = 0; i < st->n_done; i++) {
+	qsort(st->done, st->n_done, sizeof(st->done[0]), store_cmp_id);
+	while (i < st->n_done) {
+		for (j = i + 1; j < st->n_done && st->done[j] <= st->done[j - 1] + 1; j++)
+			;
 		sqlite3_bind_int64(s, 1, st->done[i]);
+		sqlite3_bind_int64(s, 2, st->done[j - 1]);
 		if ((r = store_step_done(s)) < 0)
 			return r;
 		deleted += sqlite3_changes(st->db);
+		i = j;
 	}
 	*ret_deleted = deleted;
 	return 0;
