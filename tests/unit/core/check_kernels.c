@@ -2139,6 +2139,51 @@ START_TEST(test_conv_rejects_wrong_output_shape)
 }
 END_TEST
 
+/* TFLM's int8 CONCATENATION does not rescale: every input must share the
+ * output's scale and zero point. */
+START_TEST(test_concat_rejects_inputs_with_other_quantization)
+{
+	struct harness h;
+	int32_t d[4] = {1, 2, 2, 3}, dout[4] = {1, 2, 2, 6};
+	int32_t ins[2];
+	int t_out, r;
+	uint8_t *bytes;
+	size_t len;
+
+	h_init(&h);
+	ins[0] = tb_tensor_q(h.b, TB_INT8, d, 4, 0.1f, 0);
+	ins[1] = tb_tensor_q(h.b, TB_INT8, d, 4, 0.2f, 0);
+	t_out = tb_tensor_q(h.b, TB_INT8, dout, 4, 0.1f, 0);
+	tb_concat(h.b, ins, 2, t_out, 3, TB_ACT_NONE);
+	tb_io(h.b, ins, 2, &t_out, 1);
+	bytes = tb_finish(h.b, &len, NULL);
+	r = nn_model_open(&h.m, bytes, len, h.why, sizeof(h.why));
+	ck_assert_msg(r != NN_OK, "concat of inputs with scales 0.1 and 0.2: accepted");
+	h_done(&h);
+}
+END_TEST
+
+/* LOGISTIC's int8 output is fixed at zero point -128 (TFLite's Prepare checks it). */
+START_TEST(test_logistic_rejects_wrong_output_zero_point)
+{
+	struct harness h;
+	int32_t shape[2] = {1, 8};
+	int t_in, t_out, r;
+	uint8_t *bytes;
+	size_t len;
+
+	h_init(&h);
+	t_in = tb_tensor_q(h.b, TB_INT8, shape, 2, 0.1f, 0);
+	t_out = tb_tensor_q(h.b, TB_INT8, shape, 2, 1.0f / 256.0f, 0);
+	tb_unary(h.b, TB_OP_LOGISTIC, t_in, t_out);
+	tb_io(h.b, &t_in, 1, &t_out, 1);
+	bytes = tb_finish(h.b, &len, NULL);
+	r = nn_model_open(&h.m, bytes, len, h.why, sizeof(h.why));
+	ck_assert_msg(r != NN_OK, "logistic with output zero point 0: accepted");
+	h_done(&h);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 static Suite *
@@ -2175,6 +2220,8 @@ kernels_suite(void)
 	tcase_add_test(errors, test_softmax_rejects_wrong_output_quantization);
 	tcase_add_test(errors, test_conv_rejects_filter_channel_mismatch);
 	tcase_add_test(errors, test_conv_rejects_wrong_output_shape);
+	tcase_add_test(errors, test_concat_rejects_inputs_with_other_quantization);
+	tcase_add_test(errors, test_logistic_rejects_wrong_output_zero_point);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, limits);
 	suite_add_tcase(s, errors);
