@@ -45,6 +45,7 @@
 #define MISC_PERIOD_MS      1000
 #define FETCH_BATCH         64 /* rows asked for per fetch() call */
 #define BACKOFF_SHIFT_MAX   16
+#define ADDRS_MAX           4 /* addresses of one name tried before backing off */
 
 /* ---- 1. Configuration ---------------------------------------------------- */
 
@@ -626,7 +627,9 @@ struct mqtt {
 	struct mqtt_stats stats;
 	bool ever_connected;
 	char status_topic[MQTT_PREFIX_MAX + MQTT_ID_MAX + 16];
-	char addr[INET6_ADDRSTRLEN]; /* resolved broker address */
+	/* Addresses of the broker's name, tried in turn (plain TCP only). */
+	char addrs[ADDRS_MAX][INET6_ADDRSTRLEN];
+	int n_addrs, next_addr;
 
 	void (*stop_cb)(void *arg);
 	void *stop_arg;
@@ -774,6 +777,7 @@ retained_alloc(struct mqtt *m)
 
 static void service(struct mqtt *m);
 static void conn_start(struct mqtt *m);
+static void conn_open(struct mqtt *m, const char *addr);
 static void stop_finish(struct mqtt *m);
 
 const char *
@@ -1196,6 +1200,16 @@ conn_down(struct mqtt *m, int rc)
 	m->ev_stop_acked = false;
 	m->stop_mid = 0;
 	m->stats.connected = false;
+	if (!was_up && m->stop_cb == NULL && !m->reconnect_now && m->state == ST_CONNECTING &&
+	    m->next_addr < m->n_addrs) {
+		/* The name has another address (localhost: ::1, then 127.0.0.1): try it now. */
+		m->stats.connect_failures++;
+		log_debug("mqtt: connect to %s:%d failed (%s), trying %s", m->cfg.host, m->cfg.port,
+		          why, m->addrs[m->next_addr]);
+		m->refused = 0;
+		conn_open(m, m->addrs[m->next_addr++]);
+		return;
+	}
 	if (was_up) {
 		m->stats.disconnects++;
 		if (rc != 0)
@@ -1452,7 +1466,6 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct mqtt *m = req->data;
 	bool current = m->resolve == req && m->state == ST_RESOLVING;
-	const char *addr = m->cfg.host;
 
 	if (m->resolve == req)
 		m->resolve = NULL;
@@ -1460,18 +1473,36 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	if (current && status < 0) {
 		conn_down(m, status);
 	} else if (current) {
-		if (res->ai_family == AF_INET)
-			uv_ip4_name((struct sockaddr_in *)res->ai_addr, m->addr, sizeof(m->addr));
-		else if (res->ai_family == AF_INET6)
-			uv_ip6_name((struct sockaddr_in6 *)res->ai_addr, m->addr, sizeof(m->addr));
+		m->n_addrs = 0;
+		m->next_addr = 0;
+		for (struct addrinfo *ai = res; ai != NULL && m->n_addrs < ADDRS_MAX;
+		     ai = ai->ai_next) {
+			char *a = m->addrs[m->n_addrs];
+			bool dup = false;
+
+			if (ai->ai_family == AF_INET)
+				uv_ip4_name((struct sockaddr_in *)ai->ai_addr, a, INET6_ADDRSTRLEN);
+			else if (ai->ai_family == AF_INET6)
+				uv_ip6_name((struct sockaddr_in6 *)ai->ai_addr, a,
+				            INET6_ADDRSTRLEN);
+			else
+				continue;
+			for (int i = 0; i < m->n_addrs; i++)
+				dup = dup || strcmp(m->addrs[i], a) == 0;
+			if (!dup)
+				m->n_addrs++;
+		}
 		/*
-		 * Plain TCP connects to the address itself. TLS must pass the name,
-		 * for SNI and the certificate check: libmosquitto resolves it again,
-		 * which the resolver now answers from its cache.
+		 * Plain TCP connects to the addresses themselves. TLS must pass the
+		 * name, for SNI and the certificate check: libmosquitto resolves it
+		 * again (answered from the resolver's cache) and tries each address.
 		 */
-		if (!tls_on(&m->cfg) && m->addr[0] != '\0')
-			addr = m->addr;
-		conn_open(m, addr);
+		if (tls_on(&m->cfg) || m->n_addrs == 0) {
+			m->n_addrs = 0;
+			conn_open(m, m->cfg.host);
+		} else {
+			conn_open(m, m->addrs[m->next_addr++]);
+		}
 	}
 	if (res != NULL)
 		uv_freeaddrinfo(res);
@@ -1495,7 +1526,8 @@ conn_start(struct mqtt *m)
 
 	if (!m->cfg.enabled || m->stop_cb != NULL || m->free_pending || m->state != ST_IDLE)
 		return;
-	m->addr[0] = '\0';
+	m->n_addrs = 0;
+	m->next_addr = 0;
 	if (host_is_numeric(m->cfg.host)) {
 		conn_open(m, m->cfg.host);
 		return;
@@ -1594,9 +1626,25 @@ mqtt_reconfigure(struct mqtt *m, const struct mqtt_config *cfg)
 		return -EINVAL;
 	if (memcmp(&c, &m->cfg, sizeof(c)) == 0)
 		return 0;
-	/* The window and the retained cache keep their size until a restart or empty ring. */
+	/* The retained cache keeps its size until a restart; the window changes on reconnect. */
 	c.retained_max = m->cfg.retained_max;
+	if (strcmp(c.topic_prefix, m->cfg.topic_prefix) != 0 ||
+	    strcmp(c.gateway_id, m->cfg.gateway_id) != 0) {
+		/* Remembered topics are the old gateway's: forget them. */
+		struct mqtt_config old = m->cfg;
+
+		retained_free(m);
+		m->cfg = c;
+		if (retained_alloc(m) < 0) {
+			m->cfg = old;
+			if (retained_alloc(m) < 0)
+				m->cfg.retained_max = 0;
+			return -ENOMEM;
+		}
+		m->stats.retained = 0;
+	}
 	m->cfg = c;
+	m->n_addrs = 0;
 	memcpy(m->status_topic, topic, sizeof(topic));
 	m->reconnect_now = true;
 	m->attempt = 0;

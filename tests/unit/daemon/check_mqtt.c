@@ -908,6 +908,56 @@ START_TEST(test_mqtt_retained_rows_republished_after_broker_restart_without_pers
 }
 END_TEST
 
+START_TEST(test_mqtt_reconfigure_reconnects_cleanly_without_last_will)
+{
+	struct sub s;
+	struct mqtt *m;
+	struct mqtt_stats st;
+	char status_topic[128];
+
+	broker_start(&broker);
+	ck_assert_int_gt(mqtt_topic_gateway_status(&cfg, status_topic, sizeof(status_topic)), 0);
+	sub_start(&s, &loop, broker.port, "check-reconf", true, "tinyfleet/#");
+	m = start_mqtt();
+	ck_assert(run_until(is_connected, m, WAIT_MS));
+	/* Same settings: nothing happens. */
+	ck_assert_int_eq(mqtt_reconfigure(m, &cfg), 0);
+	mqtt_get_stats(m, &st);
+	ck_assert_uint_eq(st.disconnects, 0);
+	/* A new window and keepalive: clean reconnect, then rows flow again. */
+	cfg.max_inflight = 3;
+	cfg.keepalive_s = 45;
+	ck_assert_int_eq(mqtt_reconfigure(m, &cfg), 0);
+	ck_assert(run_until(reconnected, m, WAIT_MS));
+	for (int i = 0; i < 100; i++)
+		ob_add(ob, &cfg, 4);
+	mqtt_kick(m);
+	want_done = 100;
+	ck_assert(run_until(all_done, NULL, WAIT_MS));
+	for (size_t i = 0; i < ob->done_calls; i++)
+		ck_assert_int_eq(ob->done_order[i], (int64_t)i + 1);
+	struct sub_want online = {
+	        .s = &s, .topic = status_topic, .needle = "\"online\"", .count = 2, .retain = -1};
+	ck_assert(run_until(sub_has, &online, WAIT_MS));
+	struct sub_want lwt = {.s = &s,
+	                       .topic = status_topic,
+	                       .needle = "connection lost",
+	                       .count = 1,
+	                       .retain = -1};
+	ck_assert_uint_eq(sub_count(&lwt), 0);
+	/* Invalid settings are refused and change nothing. */
+	cfg.qos = 9;
+	ck_assert_int_eq(mqtt_reconfigure(m, &cfg), -EINVAL);
+	mqtt_get_stats(m, &st);
+	ck_assert(st.connected);
+	ck_assert_uint_eq(st.reconnects, 1);
+	stop_mqtt(m);
+	sub_stop(&s);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	sub_free(&s);
+}
+END_TEST
+
 /* ---- limits -------------------------------------------------------------- */
 
 START_TEST(test_mqtt_unpublishable_row_is_dropped_and_does_not_block)
@@ -1112,6 +1162,8 @@ START_TEST(test_mqtt_unreachable_broker_is_retried_until_it_appears)
 
 	for (int i = 0; i < 20; i++)
 		ob_add(ob, &cfg, 2);
+	/* A name: resolved with uv_getaddrinfo on every attempt. */
+	snprintf(cfg.host, sizeof(cfg.host), "localhost");
 	m = start_mqtt(); /* nobody listens on the port yet */
 	ck_assert(run_until(failures3, m, WAIT_MS));
 	mqtt_get_stats(m, &st);
@@ -1215,6 +1267,7 @@ mqtt_suite(void)
 	tcase_add_test(tc, test_mqtt_shutdown_publishes_offline_without_last_will);
 	tcase_add_test(
 	        tc, test_mqtt_retained_rows_republished_after_broker_restart_without_persistence);
+	tcase_add_test(tc, test_mqtt_reconfigure_reconnects_cleanly_without_last_will);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
