@@ -340,6 +340,8 @@ main(void)
 	p.arena = node_arena;
 	p.arena_len = sizeof(node_arena);
 	p.board = BOARD_NAME;
+	p.inference_period_ms = cm_provision.inference_ms;
+	p.health_period_ms = cm_provision.health_ms;
 
 	/* A lone delimiter first: the gateway's decoder drops whatever came before. */
 	uart_write("", 1);
@@ -353,7 +355,7 @@ main(void)
 		drain_rx(nd);
 		if (nd->now_ms >= wake)
 			wake = agent_step(&node_agent, nd->now_ms);
-		if (nd->reset_pending || node_agent.halted) {
+		if (nd->reset_pending) {
 			boot_record.reason = (uint32_t)nd->reset_why;
 			board_reset();
 		}

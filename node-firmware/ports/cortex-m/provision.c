@@ -24,7 +24,7 @@ cm_provision_check(const struct cm_provision *p)
 		return -1;
 	if (p->node_id == 0)
 		return -2;
-	if (agent_crc32(0, p, 44) != p->crc)
+	if (agent_crc32(0, p, CM_PROVISION_CRC_SPAN) != p->crc)
 		return -1;
 	return 0;
 }

@@ -1,8 +1,11 @@
 /*
  * cm-provision: writes one node's identity into a copy of node.elf.
  *
- *	cm-provision IN.elf OUT.elf NODE_ID KEY_HEX64
- *	cm-provision IN.elf OUT.elf --enrolled FILE [--node NODE_ID]
+ *	cm-provision [-i MS] [-H MS] IN.elf OUT.elf NODE_ID KEY_HEX64
+ *	cm-provision [-i MS] [-H MS] IN.elf OUT.elf --enrolled FILE [--node NODE_ID]
+ *
+ * -i / -H set the node's default inference and Health periods in ms (0, the
+ * default: the agent's own defaults of 1 s and 60 s).
  *
  * The second form reads the daemon's enrollment output (tinyfleetd --enroll /
  * --enroll-batch --out FILE: `node_id,key_hex64,gateway,name` per line, `#`
@@ -31,7 +34,7 @@
 #include "agent/hash.h"
 #include "ports/cortex-m/provision.h"
 
-#define REC_BYTES 48u
+#define REC_BYTES (CM_PROVISION_CRC_SPAN + 4u)
 
 static uint32_t
 rd16(const uint8_t *p)
@@ -228,17 +231,29 @@ out:
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: cm-provision IN.elf OUT.elf NODE_ID KEY_HEX64\n"
-	                "       cm-provision IN.elf OUT.elf --enrolled FILE [--node NODE_ID]\n");
+	fprintf(stderr, "usage: cm-provision [-i MS] [-H MS] IN.elf OUT.elf NODE_ID KEY_HEX64\n"
+	                "       cm-provision [-i MS] [-H MS] IN.elf OUT.elf --enrolled FILE "
+	                "[--node NODE_ID]\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	uint8_t key[32], *img = NULL, *rec;
-	uint32_t id = 0, want = 0;
+	uint32_t id = 0, want = 0, infer_ms = 0, health_ms = 0;
 	size_t len, off, size;
-	int r;
+	int r, c;
+
+	while ((c = getopt(argc, argv, "+i:H:")) != -1) {
+		uint32_t *dst = c == 'i' ? &infer_ms : &health_ms;
+		if ((c != 'i' && c != 'H') ||
+		    (strcmp(optarg, "0") != 0 && parse_id(optarg, dst) < 0)) {
+			usage();
+			return 1;
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 
 	if (argc == 5 && strcmp(argv[3], "--enrolled") != 0) {
 		if (parse_id(argv[3], &id) < 0 || parse_key(argv[4], key) < 0) {
@@ -272,7 +287,9 @@ main(int argc, char **argv)
 	rec = img + off;
 	wr32(rec + 8, id);
 	memcpy(rec + 12, key, 32);
-	wr32(rec + 44, agent_crc32(0, rec, 44));
+	wr32(rec + 44, infer_ms);
+	wr32(rec + 48, health_ms);
+	wr32(rec + CM_PROVISION_CRC_SPAN, agent_crc32(0, rec, CM_PROVISION_CRC_SPAN));
 	r = write_file(argv[2], img, len);
 	memset(key, 0, sizeof(key));
 	free(img);

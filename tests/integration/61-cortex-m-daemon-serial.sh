@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# 61-cortex-m-daemon-serial: two Cortex-M4 nodes (node.elf in QEMU mps2-an386,
+# one build, provisioned per node by cm-provision from the daemon's enrollment
+# output) talk to tinyfleetd over their UARTs: QEMU serves each UART on a Unix
+# socket, cm-uart-bridge.py turns it into a pty the daemon's serial transport
+# opens. The daemon stores and publishes each node's Hello, inferences (the
+# built-in model, run on the M4 every 500 ms) and Health; acks flow back over
+# the UART, so every reading is stored exactly once. Then everything stops
+# cleanly (daemon exit 0).
+. "$TF_ROOT/tests/integration/lib.sh"
+. "$TF_ROOT/tests/tools/daemon-lib.sh"
+
+command -v qemu-system-arm >/dev/null || tf_skip "qemu-system-arm is not installed"
+ELF="$TF_BUILD/cm4/node.elf"
+PROV="$TF_BUILD/cm-provision"
+BRIDGE="$TF_ROOT/node-firmware/ports/cortex-m/tools/cm-uart-bridge.py"
+[ -f "$ELF" ] && [ -x "$PROV" ] || tf_fail "node.elf or cm-provision missing (make firmware)"
+
+tf_start_mosquitto
+tfd_config "[serial]
+device = $TF_WORK/tty-n1,$TF_WORK/tty-n2
+baud = 115200
+reopen_min_ms = 50
+reopen_max_ms = 400"
+sed -i 's/^listen = .*/listen = 127.0.0.1:0/' "$TF_WORK/tfd.conf"
+tfd_enroll 2
+mapfile -t IDS < <(grep -v '^#' "$TF_WORK/prov.txt" | cut -d, -f1)
+[ "${#IDS[@]}" -eq 2 ] || tf_fail "enrollment gave ${#IDS[@]} nodes"
+
+tfd_sub sub 'tinyfleet/gwtest/nodes/+/+'
+tfd_start tfd
+
+tf_log "boot nodes ${IDS[*]} in QEMU"
+for i in 1 2; do
+	id=${IDS[$((i - 1))]}
+	"$PROV" -i 500 -H 2000 "$ELF" "$TF_WORK/n$i.elf" --enrolled "$TF_WORK/prov.txt" --node "$id" ||
+		tf_fail "cm-provision node $id"
+	tf_spawn "qemu$i" timeout 300 qemu-system-arm -M mps2-an386 -display none -monitor none \
+		-serial "unix:$TF_WORK/n$i.sock,server=on,wait=on" \
+		-semihosting-config enable=on,target=native -kernel "$TF_WORK/n$i.elf"
+	tf_spawn "bridge$i" python3 "$BRIDGE" "$TF_WORK/n$i.sock" "$TF_WORK/tty-n$i"
+done
+for i in 1 2; do
+	tf_wait_for 10 grep -q ready "$TF_WORK/bridge$i.log" || tf_fail "bridge $i: $(cat "$TF_WORK/bridge$i.log")"
+done
+
+hello_both() { [ "$(tfd_sql "SELECT COUNT(*) FROM nodes WHERE hello_ms IS NOT NULL")" = 2 ]; }
+readings_each() {
+	[ "$(tfd_sql "SELECT COUNT(*) FROM (SELECT node_id FROM readings GROUP BY node_id HAVING COUNT(*) >= $1)")" = 2 ]
+}
+health_each() {
+	[ "$(tfd_sql "SELECT COUNT(DISTINCT node_id) FROM health")" = 2 ]
+}
+mqtt_has() { grep -q "nodes/$1/$2 " "$TF_WORK/sub.log"; }
+
+tf_wait_for 30 hello_both || tf_fail "no Hello from both nodes; qemu1: $(cat "$TF_WORK/qemu1.log")"
+tf_log "hello: $(tfd_sql "SELECT id, firmware, core_version FROM nodes" | tr '\n' ' ')"
+tf_wait_for 60 readings_each 10 || tf_fail "fewer than 10 readings per node: $(tfd_sql 'SELECT node_id, COUNT(*) FROM readings GROUP BY node_id' | tr '\n' ' ')"
+tf_wait_for 30 health_each || tf_fail "no Health from both nodes"
+for id in "${IDS[@]}"; do
+	tf_wait_for 10 mqtt_has "$id" inference || tf_fail "no inference of node $id on MQTT"
+	tf_wait_for 10 mqtt_has "$id" health || tf_fail "no health of node $id on MQTT"
+done
+tf_log "readings: $(tfd_sql 'SELECT node_id, COUNT(*), MIN(latency_us), MAX(latency_us) FROM readings GROUP BY node_id' | tr '\n' ' ')"
+tf_log "health: $(tfd_sql 'SELECT node_id, uptime_s, reboots, data FROM health ORDER BY id DESC LIMIT 2' | tr '\n' ' ')"
+
+# Acks reach the nodes: with them every reading is stored once and no node
+# keeps retransmitting (duplicates would show as repeated (node, seq)).
+n=$(tfd_sql "SELECT COUNT(*) = COUNT(DISTINCT node_id * 1000000 + seq) FROM readings")
+[ "$n" = 1 ] || tf_fail "duplicate readings stored"
+
+tf_log "stop: nodes, then the daemon"
+for i in 1 2; do
+	eval "kill -TERM \$TF_PID_qemu$i"
+	eval "wait \$TF_PID_qemu$i" 2>/dev/null
+done
+tfd_stop tfd
+tf_log "PASS"
