@@ -119,3 +119,12 @@ firmware: $(CM_NODE) $(CM_NODE:.elf=.bin) $(CM_PROVISION) $(CM_B)/cm-layout
 
 M4_LIBS += $(CM_NODE) $(CM_PROVISION)
 INTEGRATION_DEPS += $(CM_NODE) $(CM_PROVISION) $(CM_B)/cm-layout
+
+# `make run-firmware CM_ENROLLED=prov.txt [CM_NODE_ID=N] [CM_TTY=path |
+# CM_SOCKET=path | CM_TCP=port]`: one node in QEMU against a running daemon.
+.PHONY: run-firmware
+run-firmware: firmware
+	@B=$(B) $(CM_DIR)/tools/cm-run --enrolled "$(CM_ENROLLED)" $(if $(CM_NODE_ID),--node $(CM_NODE_ID)) \
+		$(if $(CM_TTY),--tty $(CM_TTY)) $(if $(CM_SOCKET),--socket $(CM_SOCKET)) \
+		$(if $(CM_TCP),--tcp $(CM_TCP)) $(if $(CM_INFERENCE_MS),--inference-ms $(CM_INFERENCE_MS)) \
+		$(if $(CM_HEALTH_MS),--health-ms $(CM_HEALTH_MS))
