@@ -63,15 +63,32 @@ install-programs: $(TF_SBIN_PROGRAMS) $(TF_BIN_PROGRAMS)
 	$(if $(TF_BIN_PROGRAMS),$(INSTALL) -d $(DESTDIR)$(BINDIR))
 	$(if $(TF_BIN_PROGRAMS),$(INSTALL) -m 0755 $(TF_BIN_PROGRAMS) $(DESTDIR)$(BINDIR)/)
 
-# Never overwrite: an installed config is the operator's. The shipped one is
-# installed 0644; tmpfiles.d/tinyfleet.conf narrows it to 0640 root:tinyfleet.
-install-config: $(TF_CONFIG)
+# The installed config is config/tinyfleetd.conf with one line set: [store]
+# path names the service's StateDirectory=, so `tinyfleetd -c ... --enroll`
+# run by hand from any directory opens the service's database (the
+# built-in default, ./tinyfleet.db, suits the demo).
+TF_STATE_DB := /var/lib/tinyfleet/tinyfleet.db
+TF_INSTALLED_CONFIG := $(B)/service/tinyfleetd.conf
+$(TF_INSTALLED_CONFIG): $(TF_CONFIG) systemd/systemd.mk
+	@mkdir -p $(@D)
+	awk -v db='$(TF_STATE_DB)' ' \
+		/^\[/ { sec = $$0 } \
+		sec == "[store]" && !done && /^#?path *=/ { \
+			print "# Set by make install (and the package): the service'"'"'s StateDirectory=."; \
+			print "path = " db; done = 1; next } \
+		{ print } \
+		END { if (!done) exit 1 }' $< >$@.tmp || { echo "$<: no [store] path line" >&2; exit 1; }
+	mv $@.tmp $@
+
+# Never overwrite: an installed config is the operator's. It is installed
+# 0644; tmpfiles.d/tinyfleet.conf narrows it to 0640 root:tinyfleet.
+install-config: $(TF_INSTALLED_CONFIG)
 	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/tinyfleet
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf ]; then \
 		echo "install: keeping existing $(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf (not overwritten)"; \
 	else \
-		echo "$(INSTALL) -m 0644 $(TF_CONFIG) $(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf"; \
-		$(INSTALL) -m 0644 $(TF_CONFIG) $(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf; \
+		echo "$(INSTALL) -m 0644 $< $(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf"; \
+		$(INSTALL) -m 0644 $< $(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf; \
 	fi
 
 install-man: $(MAN_PAGES)
@@ -104,7 +121,7 @@ INSTALL_TARGETS += install-programs install-config install-man install-completio
 
 # Removes what install put there. The config stays when the operator changed
 # it (it is theirs); the state in /var/lib/tinyfleet and the user always stay.
-uninstall:
+uninstall: $(TF_INSTALLED_CONFIG)
 	rm -f $(DESTDIR)$(SBINDIR)/tinyfleetd $(DESTDIR)$(BINDIR)/tinyfleetctl \
 		$(DESTDIR)$(BINDIR)/tinyfleet-node
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
@@ -112,7 +129,7 @@ uninstall:
 	rm -f $(DESTDIR)$(UNITDIR)/tinyfleetd.service $(DESTDIR)$(SYSUSERSDIR)/tinyfleet.conf \
 		$(DESTDIR)$(TMPFILESDIR)/tinyfleet.conf
 	@c=$(DESTDIR)$(SYSCONFDIR)/tinyfleet/tinyfleetd.conf; \
-	if [ -e $$c ] && cmp -s $(TF_CONFIG) $$c; then echo "rm -f $$c"; rm -f $$c; \
+	if [ -e $$c ] && cmp -s $(TF_INSTALLED_CONFIG) $$c; then echo "rm -f $$c"; rm -f $$c; \
 	elif [ -e $$c ]; then echo "uninstall: keeping $$c (changed from the shipped one)"; fi
 	-@rmdir $(DESTDIR)$(SYSCONFDIR)/tinyfleet 2>/dev/null || true
 

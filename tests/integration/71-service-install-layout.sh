@@ -42,8 +42,15 @@ for w in "${want[@]}"; do
 	[ -f "$root/$f" ] || tf_fail "not installed: /$f"
 	[ "$(stat -c %a "$root/$f")" = "$mode" ] || tf_fail "/$f has mode $(stat -c %a "$root/$f"), want $mode"
 done
-cmp -s "$TF_ROOT/config/tinyfleetd.conf" "$root/etc/tinyfleet/tinyfleetd.conf" ||
-	tf_fail "the installed config differs from config/tinyfleetd.conf"
+# The installed config is the shipped one with [store] path set to the
+# service's state directory, and the daemon accepts it.
+diff <(grep -v '^#path = ' "$TF_ROOT/config/tinyfleetd.conf") \
+	<(grep -v -e '^path = /var/lib/tinyfleet/tinyfleet.db$' -e '^# Set by make install' "$root/etc/tinyfleet/tinyfleetd.conf") ||
+	tf_fail "the installed config differs from config/tinyfleetd.conf by more than [store] path"
+awk '/^\[/ { s = $0 } s == "[store]" && $0 == "path = /var/lib/tinyfleet/tinyfleet.db" { f = 1 } END { exit !f }' \
+	"$root/etc/tinyfleet/tinyfleetd.conf" || tf_fail "the installed config does not set [store] path"
+"$root/usr/sbin/tinyfleetd" --check-config -c "$root/etc/tinyfleet/tinyfleetd.conf" >"$TF_WORK/check.log" 2>&1 ||
+	{ cat "$TF_WORK/check.log"; tf_fail "tinyfleetd rejects the installed config"; }
 stray=$(cd "$root" && find . -type f | sed 's|^\./||' | { grep -Ev '^(usr/(s?bin|lib/systemd/system|lib/sysusers\.d|lib/tmpfiles\.d|share/man/man[158]|share/bash-completion/completions)|etc/tinyfleet)/' || true; })
 [ -z "$stray" ] || tf_fail "installed outside the FHS places: $stray"
 grep -q '^ExecStart=/usr/sbin/tinyfleetd -c /etc/tinyfleet/tinyfleetd.conf$' \

@@ -68,6 +68,10 @@ grep -q '^tinyfleet:x:[0-9]*:[0-9]*:' "$root/etc/passwd" || tf_fail "postinst di
 grep -Eq '^dialout:x:[0-9]+:(.*,)?tinyfleet' "$root/etc/group" || tf_fail "tinyfleet is not in dialout"
 [ -d "$root/var/lib/tinyfleet" ] || tf_fail "postinst did not create /var/lib/tinyfleet"
 [ "$(stat -c %a "$root/etc/tinyfleet/tinyfleetd.conf")" = 640 ] || tf_fail "config not narrowed to 0640"
+grep -qx 'path = /var/lib/tinyfleet/tinyfleet.db' "$root/etc/tinyfleet/tinyfleetd.conf" ||
+	tf_fail "the packaged config does not put the store in /var/lib/tinyfleet"
+"$root/usr/sbin/tinyfleetd" --check-config -c "$root/etc/tinyfleet/tinyfleetd.conf" >"$TF_WORK/check.log" 2>&1 ||
+	{ cat "$TF_WORK/check.log"; tf_fail "the installed tinyfleetd rejects the packaged config"; }
 [ -L "$root/etc/systemd/system/multi-user.target.wants/tinyfleetd.service" ] || tf_fail "the unit is not enabled"
 if [ -d /run/systemd/system ]; then
 	grep -q 'deb-systemd-invoke start tinyfleetd.service' "$TF_WORK/shims.log" ||
