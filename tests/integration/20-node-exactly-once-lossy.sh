@@ -29,7 +29,7 @@ python3 - <<'PY' || tf_fail "delivery check failed"
 import collections, json, sys
 rec = collections.Counter()
 for line in open("rec.txt"):
-    node, seq, _ = line.split()
+    node, seq = line.split()[:2]
     rec[(int(node), int(seq))] += 1
 dups = [k for k, c in rec.items() if c > 1]
 if dups:

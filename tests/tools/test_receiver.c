@@ -6,7 +6,8 @@
  * decodes the NodeMessage, and "commits" every new (node, seq) by appending a
  * line `node_id seq type` to the record file and flushing it; only after the
  * flush does it ack, cumulatively plus the 64-bit selective bitmap, exactly as
- * the daemon must. A seq seen before is counted as a duplicate, acked again and
+ * the daemon must. The line's fourth field is the Hello's reset reason, the
+ * Inference's latency_us or the Health's reboots. A seq seen before is counted as a duplicate, acked again and
  * not recorded, so the record file proves exactly-once delivery. Hello gets a
  * TimeSync back (and a Config when --config is given).
  *
@@ -156,7 +157,7 @@ handle(int fd, struct rnode *nodes, size_t nn, struct rstats *st, FILE *rec, con
 	struct wire_node_msg m;
 	uint8_t pt[WIRE_MAX_FRAME];
 	struct rnode *r;
-	uint32_t seq;
+	uint32_t seq, extra = 0;
 	int n, k;
 
 	st->frames++;
@@ -190,13 +191,16 @@ handle(int fd, struct rnode *nodes, size_t nn, struct rstats *st, FILE *rec, con
 		r->need_sync = 1;
 		r->need_config = cfg_infer_ms || cfg_health_ms;
 		r->echo_mono_ms = m.u.hello.mono_ms;
+		extra = (uint32_t)m.u.hello.reset_reason;
 		st->hellos++;
 		break;
 	case WIRE_NODE_INFERENCE:
 		seq = m.u.inference.seq;
+		extra = m.u.inference.latency_us;
 		break;
 	case WIRE_NODE_HEALTH:
 		seq = m.u.health.seq;
+		extra = m.u.health.reboots;
 		break;
 	case WIRE_NODE_MODEL_STATUS:
 		seq = m.u.model_status.seq;
@@ -217,7 +221,8 @@ handle(int fd, struct rnode *nodes, size_t nn, struct rstats *st, FILE *rec, con
 		st->duplicates++;
 	else {
 		st->accepted++;
-		fprintf(rec, "%u %u %s\n", r->p.node_id, seq, wire_msg_node_type_name(m.type));
+		fprintf(rec, "%u %u %s %u\n", r->p.node_id, seq, wire_msg_node_type_name(m.type),
+		        extra);
 	}
 	r->need_ack = 1;
 }
