@@ -1,11 +1,13 @@
 # cli/: tinyfleetctl, the operator CLI (gnu11). It links the inference core
-# for the offline `model` tools; the daemon commands add the control socket.
+# for the offline `model` tools, and the generated control.proto code with
+# protobuf-c for the daemon commands on the control socket.
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 CTL := $(B)/tinyfleetctl
 PROGRAMS += $(CTL)
-$(CTL): $(CLI_OBJS) $(LIBCORE)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+$(CLI_OBJS): | $(PROTO_HDRS)
+$(CTL): $(CLI_OBJS) $(PROTO_OBJS) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libprotobuf-c) -lm
 FORMAT_FILES += $(CLI_SRCS) $(wildcard cli/*.h)
 
 # make_test_model: writes small .tflite files with the test tree's builder for
