@@ -563,6 +563,7 @@ struct flight {
 	int mid;
 	int64_t row_id;
 	bool acked;
+	bool done_failed; /* done() refused it: it must be fetched again */
 	char *topic;
 	void *payload;
 	size_t len;
@@ -615,7 +616,15 @@ struct mqtt {
 	/* Window: ring[(head + i) % cap], i < len; `unacked` of them not acked yet. */
 	struct flight *ring;
 	uint32_t ring_cap, ring_head, ring_len, unacked;
-	int64_t cursor;   /* last outbox id published on this connection */
+	int64_t cursor; /* last outbox id published on this connection */
+	/*
+	 * Every outbox row up to floor was acknowledged and passed to done()
+	 * successfully: a reconnect fetches from there instead of from the
+	 * start, so rows whose deletion the store has only queued are not sent
+	 * twice. A failed done() freezes it for the rest of the connection.
+	 */
+	int64_t floor;
+	bool floor_frozen;
 	bool outbox_idle; /* fetch() found nothing: wait for a kick or the tick */
 	bool need_status;
 	bool republishing;
@@ -910,15 +919,24 @@ ack(struct mqtt *m, struct flight *f)
 	if (f->row_id > 0) {
 		int r = m->ops->done(m->ops_arg, f->row_id);
 
-		if (r < 0)
+		if (r < 0) {
 			m->stats.last_error =
 			        r; /* stays in the store: sent again after a reconnect */
+			f->done_failed = true;
+		}
 		m->stats.acked++;
 		if (f->topic != NULL)
 			retained_put(m, f);
 	}
 	while (m->ring_len > 0 && m->ring[m->ring_head].acked) {
-		flight_release(&m->ring[m->ring_head]);
+		struct flight *h = &m->ring[m->ring_head];
+
+		/* The ring pops in publish order, which is id order: the floor only rises. */
+		if (h->done_failed)
+			m->floor_frozen = true;
+		else if (h->row_id > m->floor && !m->floor_frozen)
+			m->floor = h->row_id;
+		flight_release(h);
 		m->ring_head = (m->ring_head + 1) % m->ring_cap;
 		m->ring_len--;
 	}
@@ -1256,7 +1274,8 @@ on_connected(struct mqtt *m)
 	m->need_status = true;
 	m->republishing = m->ret_n > 0;
 	m->republish_pos = 0;
-	m->cursor = 0;
+	m->cursor = m->floor; /* what is above it was not (surely) deleted: send it again */
+	m->floor_frozen = false;
 	m->outbox_idle = false;
 }
 

@@ -7,8 +7,9 @@
  * struct mqtt_outbox_ops, published with their QoS and retain flag, and
  * done(id) is called when the broker acknowledged the row (PUBACK for QoS 1)
  * and only then. At most max_inflight publishes are outstanding. When the
- * connection drops, rows not yet acknowledged are fetched again from the
- * start of the outbox after the reconnect, so nothing is lost; a row the
+ * connection drops, rows not yet acknowledged are fetched again after the
+ * reconnect (from the highest id below which every row was acknowledged and
+ * done() succeeded), so nothing is lost; a row the
  * broker received but whose PUBACK was lost is published twice (QoS 1
  * "at least once" semantics, docs/MQTT.md).
  *

@@ -176,7 +176,8 @@ struct outbox {
 	int64_t next_id;
 	size_t done_calls;
 	int64_t done_order[ROWS_MAX];
-	bool allow_done; /* false: done() is a test failure */
+	bool allow_done;      /* false: done() is a test failure */
+	int64_t fail_done_id; /* done() of this id fails once with -EIO */
 	size_t fetch_calls;
 };
 
@@ -213,6 +214,10 @@ ob_done(void *arg, int64_t id)
 
 	ck_assert_msg(ob->allow_done, "done(%lld) while no PUBACK could have arrived",
 	              (long long)id);
+	if (id == ob->fail_done_id) {
+		ob->fail_done_id = 0;
+		return -EIO;
+	}
 	for (size_t i = 0; i < ob->n; i++) {
 		if (ob->rows[i].id != id)
 			continue;
@@ -1237,6 +1242,34 @@ START_TEST(test_mqtt_tls_with_client_certificate_reaches_the_broker)
 }
 END_TEST
 
+START_TEST(test_mqtt_row_whose_done_failed_is_published_again_after_reconnect)
+{
+	struct mqtt *m;
+	struct mqtt_stats st;
+
+	broker_start(&broker);
+	for (int i = 0; i < 30; i++)
+		ob_add(ob, &cfg, 1);
+	ob->fail_done_id = 10;
+	m = start_mqtt();
+	want_done = 29;
+	ck_assert(run_until(all_done, NULL, WAIT_MS));
+	mqtt_get_stats(m, &st);
+	ck_assert_int_eq(st.last_error, -EIO);
+	ck_assert(!ob->rows[9].deleted);
+	/* Rows below it are not sent again; it and the ones after it may be. */
+	cfg.keepalive_s = 40;
+	ck_assert_int_eq(mqtt_reconfigure(m, &cfg), 0);
+	want_done = 30;
+	ck_assert(run_until(all_done, NULL, WAIT_MS));
+	ck_assert(ob->rows[9].deleted);
+	for (size_t i = 0; i < 9; i++)
+		ck_assert_int_eq(ob->rows[i].published, 1);
+	ck_assert_int_eq(ob->rows[9].published, 2);
+	stop_mqtt(m);
+}
+END_TEST
+
 START_TEST(test_mqtt_new_rejects_bad_arguments)
 {
 	struct mqtt *m = NULL;
@@ -1285,6 +1318,7 @@ mqtt_suite(void)
 	tcase_add_test(tc, test_mqtt_username_and_password_reach_the_broker);
 	tcase_add_test(tc, test_mqtt_unreachable_broker_is_retried_until_it_appears);
 	tcase_add_test(tc, test_mqtt_tls_with_client_certificate_reaches_the_broker);
+	tcase_add_test(tc, test_mqtt_row_whose_done_failed_is_published_again_after_reconnect);
 	tcase_add_test(tc, test_mqtt_new_rejects_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
