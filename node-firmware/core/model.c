@@ -15,6 +15,8 @@
 
 /* ---- error messages ---- */
 
+#ifndef NN_NO_MESSAGES
+
 struct msgb {
 	char *p;
 	size_t cap;
@@ -33,20 +35,16 @@ msg_str(struct msgb *b, const char *s)
 static void
 msg_int(struct msgb *b, int64_t v)
 {
-	char tmp[24];
-	int n = 0;
+	char tmp[24], *p = tmp + sizeof(tmp) - 1;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-	do {
-		tmp[n++] = (char)('0' + (int)(u % 10));
-		u /= 10;
-	} while (u && n < 22);
+	*p = '\0';
+	do
+		*--p = (char)('0' + (int)(u % 10));
+	while ((u /= 10) != 0);
 	if (v < 0)
-		tmp[n++] = '-';
-	while (n > 0 && b->len + 1 < b->cap)
-		b->p[b->len++] = tmp[--n];
-	if (b->cap)
-		b->p[b->len] = '\0';
+		*--p = '-';
+	msg_str(b, p);
 }
 
 int
@@ -78,6 +76,7 @@ nn__op_err(char *msg, size_t msg_len, int op, int32_t code, int err, const char 
 	msg_str(&mb, b);
 	return err;
 }
+#endif
 
 /* ---- flatbuffer reader ---- */
 
@@ -389,27 +388,9 @@ nn__tensor(const struct nn_model *m, int idx, struct nn__tinfo *ret, char *msg, 
 		return terr(msg, msg_len, NN_EMODEL, idx, ": malformed buffer");
 	if (nn__fb_vec(m, &b, F_BUF_DATA, 1, &data, &present) < 0)
 		return terr(msg, msg_len, NN_EMODEL, idx, ": malformed buffer data");
-	if (data.n == 0) {
-		int64_t po = nn__fb_field(m, &b, F_BUF_OFFSET, 8);
-		int64_t ps = nn__fb_field(m, &b, F_BUF_SIZE, 8);
-
-		if (po < 0 || ps < 0)
-			return terr(msg, msg_len, NN_EMODEL, idx, ": malformed buffer");
-		if (po && ps) {
-			uint64_t off = nn__rd32(m->buf + po) | (uint64_t)nn__rd32(m->buf + po + 4)
-			                                               << 32;
-			uint64_t sz = nn__rd32(m->buf + ps) | (uint64_t)nn__rd32(m->buf + ps + 4)
-			                                              << 32;
-
-			if (off > 1 && sz > 0) {
-				if (!in_buf(m, off, sz))
-					return terr(msg, msg_len, NN_EMODEL, idx,
-					            ": buffer outside the file");
-				data.pos = (uint32_t)off;
-				data.n = (uint32_t)sz;
-			}
-		}
-	}
+	/* Buffers stored outside the flatbuffer (Buffer.offset/size, for models
+	 * above 2 GiB) are not supported: a constant then has no data and its
+	 * kernel's prepare refuses it. */
 	if (data.n > 0) {
 		if (data.n != ret->bytes)
 			return nn__err(msg, msg_len, NN_EMODEL, "tensor ", idx,
@@ -527,53 +508,55 @@ open_tables(struct nn_model *m, char *msg, size_t msg_len)
 	struct nn__tab root, sg;
 	struct nn__vec v;
 	int err = NN_OK, present;
+	const char *what = "root table";
 
 	if (nn__fb_table_at(m, 0, &root) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed model root table", NN__NOVAL,
-		               NULL);
+		goto bad;
 	m->schema_version = (uint16_t)nn__fb_i32(m, &root, F_MODEL_VERSION, 0, &err);
-	if (err < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed model version", NN__NOVAL, NULL);
-	if (nn__fb_vec(m, &root, F_MODEL_OPCODES, 4, &v, &present) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed operator_codes", NN__NOVAL,
-		               NULL);
+	what = "operator_codes";
+	if (err < 0 || nn__fb_vec(m, &root, F_MODEL_OPCODES, 4, &v, &present) < 0)
+		goto bad;
 	m->opcodes = v.pos;
 	m->n_opcodes = v.n;
+	what = "buffers";
 	if (nn__fb_vec(m, &root, F_MODEL_BUFFERS, 4, &v, &present) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed buffers", NN__NOVAL, NULL);
+		goto bad;
 	m->buffers = v.pos;
 	m->n_buffers = v.n;
-	if (nn__fb_vec(m, &root, F_MODEL_SUBGRAPHS, 4, &v, &present) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed subgraphs", NN__NOVAL, NULL);
-	if (v.n < 1)
-		return nn__err(msg, msg_len, NN_EMODEL, "model has no subgraph", NN__NOVAL, NULL);
-	if (nn__fb_vec_table(m, &v, 0, &sg) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed subgraph 0", NN__NOVAL, NULL);
-
+	what = "subgraphs";
+	if (nn__fb_vec(m, &root, F_MODEL_SUBGRAPHS, 4, &v, &present) < 0 || v.n < 1 ||
+	    nn__fb_vec_table(m, &v, 0, &sg) < 0)
+		goto bad;
+	what = "tensors";
 	if (nn__fb_vec(m, &sg, F_SG_TENSORS, 4, &v, &present) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed tensors", NN__NOVAL, NULL);
-	if (v.n > NN_MAX_TENSORS)
-		return nn__err(msg, msg_len, NN_ELIMIT, "model has ", v.n, " tensors, limit 1024");
+		goto bad;
 	m->tensors = v.pos;
 	m->n_tensors = (uint16_t)v.n;
+	if (v.n > NN_MAX_TENSORS)
+		goto limit;
+	what = "operators";
 	if (nn__fb_vec(m, &sg, F_SG_OPS, 4, &v, &present) < 0)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed operators", NN__NOVAL, NULL);
-	if (v.n > NN_MAX_OPS)
-		return nn__err(msg, msg_len, NN_ELIMIT, "model has ", v.n,
-		               " operators, limit 1024");
+		goto bad;
 	m->ops = v.pos;
 	m->n_ops = (uint16_t)v.n;
+	if (v.n > NN_MAX_OPS)
+		goto limit;
+	what = "subgraph inputs";
 	if (nn__fb_vec(m, &sg, F_SG_INPUTS, 4, &v, &present) < 0 || v.n > NN_MAX_TENSORS)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed subgraph inputs", NN__NOVAL,
-		               NULL);
+		goto bad;
 	m->inputs = v.pos;
 	m->n_inputs = (uint16_t)v.n;
+	what = "subgraph outputs";
 	if (nn__fb_vec(m, &sg, F_SG_OUTPUTS, 4, &v, &present) < 0 || v.n > NN_MAX_TENSORS)
-		return nn__err(msg, msg_len, NN_EMODEL, "malformed subgraph outputs", NN__NOVAL,
-		               NULL);
+		goto bad;
 	m->outputs = v.pos;
 	m->n_outputs = (uint16_t)v.n;
 	return NN_OK;
+bad:
+	(void)what;
+	return nn__err(msg, msg_len, NN_EMODEL, "malformed or missing ", NN__NOVAL, what);
+limit:
+	return nn__err(msg, msg_len, NN_ELIMIT, "more than 1024 ", NN__NOVAL, what);
 }
 
 static int

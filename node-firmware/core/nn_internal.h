@@ -108,6 +108,17 @@ int nn__op_err(char *msg, size_t msg_len, int op, int32_t code, int err, const c
                const char *b);
 int nn__err(char *msg, size_t msg_len, int err, const char *a, int64_t v, const char *b);
 
+/*
+ * NN_NO_MESSAGES: a build for the smallest images (like TFLM's
+ * TF_LITE_STRIP_ERROR_STRINGS). Every error keeps its NN_E* code but the
+ * message buffer stays empty, and the message texts and formatting code drop
+ * out of the image.
+ */
+#ifdef NN_NO_MESSAGES
+#define nn__err(msg, msg_len, err, a, v, b)              (err)
+#define nn__op_err(msg, msg_len, op, code, err, a, v, b) (err)
+#endif
+
 /* ---- quantization arithmetic (quant.c): integer-only, bit-exact with TFLite ---- */
 
 /*
@@ -219,6 +230,10 @@ const struct nn__kernel *nn__kernel_find(int32_t code);
 
 /* Helpers for prepare functions (ops.c). */
 int nn__ctx_fail(struct nn__ctx *c, int err, const char *a, int64_t v, const char *b);
+#ifdef NN_NO_MESSAGES
+int nn__ctx_fail0(struct nn__ctx *c, int err);
+#define nn__ctx_fail(c, err, a, v, b) nn__ctx_fail0(c, err)
+#endif
 /* Reads input/output k as a tensor; fails naming the op if absent. */
 int nn__ctx_in(struct nn__ctx *c, uint32_t k, struct nn__tinfo *ret, int32_t *ret_idx);
 int nn__ctx_out(struct nn__ctx *c, uint32_t k, struct nn__tinfo *ret, int32_t *ret_idx);
@@ -238,6 +253,39 @@ int nn__ctx_q8(struct nn__ctx *c, const struct nn__tinfo *t, const char *what);
  */
 int nn__ctx_wquant(struct nn__ctx *c, const struct nn__tinfo *w, int axis, int32_t nch,
                    int32_t bias_idx, float in_scale, float out_scale, int32_t *mult, int8_t *shift);
+
+/*
+ * A sliding window over an NHWC input (CONV_2D, DEPTHWISE_CONV_2D, pools):
+ * checks strides and dilations, computes TFLite's output size and padding,
+ * checks them against the output tensor, and the fused activation's clamp.
+ */
+struct nn__window {
+	int32_t padding;        /* in: 0 SAME, 1 VALID */
+	int32_t sw, sh, dw, dh; /* in: strides and dilations */
+	int32_t kw, kh;         /* in: window size */
+	int32_t act;            /* in: fused activation */
+	int32_t ow, oh, pw, ph; /* out: output size and padding */
+	int32_t act_min, act_max;
+};
+int nn__ctx_window(struct nn__ctx *c, const struct nn__tinfo *in, const struct nn__tinfo *out,
+                   struct nn__window *w);
+
+/* CONV_2D and DEPTHWISE_CONV_2D share their op data and prepare
+ * (kernels/conv_common.c); dm is the depth multiplier (0 for CONV_2D). */
+struct nn__conv {
+	const int8_t *in;    /* [n, ih, iw, ic] */
+	const int8_t *w;     /* conv [oc, kh, kw, ic]; depthwise [1, kh, kw, oc] */
+	const uint8_t *bias; /* int32 [oc] in model bytes, or NULL */
+	int8_t *out;         /* [n, oh, ow, oc] */
+	int32_t in_off;      /* -input zero point */
+	int32_t out_zp;      /* output zero point */
+	int32_t act_min;     /* clamp */
+	int32_t act_max;
+	int32_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw, dm;
+	int32_t per_channel; /* 1: mult/shift per output channel; 0: one pair */
+	                     /* followed by int32 mult[n_mult], int8 shift[n_mult] */
+};
+int nn__conv_prepare(struct nn__ctx *c, int depthwise);
 
 /* Computes NHWC output size and padding as TFLite's ComputePaddingHeightWidth. */
 void nn__padding(int padding_same, int32_t stride, int32_t dilation, int32_t in, int32_t filter,

@@ -4,30 +4,71 @@
  *
  * To add an op: write kernels/<op>_s8.c with nn_<op>_s8_prepare/_eval,
  * declare it in nn_internal.h (NN__KERNEL) and add one line to `kernels`.
+ *
+ * A firmware that knows its models can keep only their kernels: build this
+ * file with -DNN_OPS_SELECTED -DNN_WITH_CONV_2D -DNN_WITH_SOFTMAX ... and
+ * link with --gc-sections; the other kernels then drop out of the image
+ * (that is how `make size-core` measures per-model op sets).
  */
 #include <string.h>
 
 #include "core/nn_internal.h"
 
 static const struct nn__kernel kernels[] = {
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_ADD)
         {NN_OP_ADD, 4, nn_add_s8_prepare, nn_add_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_AVERAGE_POOL_2D)
         {NN_OP_AVERAGE_POOL_2D, 3, nn_avgpool_s8_prepare, nn_avgpool_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_CONCATENATION)
         {NN_OP_CONCATENATION, 4, nn_concat_s8_prepare, nn_concat_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_CONV_2D)
         {NN_OP_CONV_2D, 6, nn_conv_s8_prepare, nn_conv_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_DEPTHWISE_CONV_2D)
         {NN_OP_DEPTHWISE_CONV_2D, 7, nn_dwconv_s8_prepare, nn_dwconv_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_DEQUANTIZE)
         {NN_OP_DEQUANTIZE, 6, nn_dequantize_s8_prepare, nn_dequantize_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_FULLY_CONNECTED)
         {NN_OP_FULLY_CONNECTED, 12, nn_fc_s8_prepare, nn_fc_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_LOGISTIC)
         {NN_OP_LOGISTIC, 3, nn_logistic_s8_prepare, nn_logistic_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_MAX_POOL_2D)
         {NN_OP_MAX_POOL_2D, 3, nn_maxpool_s8_prepare, nn_maxpool_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_MUL)
         {NN_OP_MUL, 7, nn_mul_s8_prepare, nn_mul_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_RELU)
         {NN_OP_RELU, 3, nn_relu_s8_prepare, nn_relu_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_RELU6)
         {NN_OP_RELU6, 3, nn_relu_s8_prepare, nn_relu_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_RESHAPE)
         {NN_OP_RESHAPE, 2, nn_reshape_s8_prepare, nn_reshape_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_SOFTMAX)
         {NN_OP_SOFTMAX, 3, nn_softmax_s8_prepare, nn_softmax_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_TANH)
         {NN_OP_TANH, 3, nn_tanh_s8_prepare, nn_tanh_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_PAD)
         {NN_OP_PAD, 4, nn_pad_s8_prepare, nn_pad_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_MEAN)
         {NN_OP_MEAN, 3, nn_mean_s8_prepare, nn_mean_s8_eval},
+#endif
+#if !defined(NN_OPS_SELECTED) || defined(NN_WITH_QUANTIZE)
         {NN_OP_QUANTIZE, 3, nn_quantize_s8_prepare, nn_quantize_s8_eval},
+#endif
 };
 
 #define N_KERNELS ((int)(sizeof(kernels) / sizeof(kernels[0])))
@@ -223,6 +264,15 @@ nn_strerror(int err)
 
 /* ---- prepare helpers ---- */
 
+#ifdef NN_NO_MESSAGES
+int
+nn__ctx_fail0(struct nn__ctx *c, int err)
+{
+	if (!c->err)
+		c->err = err;
+	return err;
+}
+#else
 int
 nn__ctx_fail(struct nn__ctx *c, int err, const char *a, int64_t v, const char *b)
 {
@@ -230,6 +280,7 @@ nn__ctx_fail(struct nn__ctx *c, int err, const char *a, int64_t v, const char *b
 		c->err = err;
 	return nn__op_err(c->msg, c->msg_len, c->op, c->oi.code, err, a, v, b);
 }
+#endif
 
 int
 nn__ctx_in(struct nn__ctx *c, uint32_t k, struct nn__tinfo *ret, int32_t *ret_idx)
@@ -356,4 +407,29 @@ nn__ctx_wquant(struct nn__ctx *c, const struct nn__tinfo *w, int axis, int32_t n
 			                    " elements, expected one per output channel");
 	}
 	return (int)n;
+}
+
+int
+nn__ctx_window(struct nn__ctx *c, const struct nn__tinfo *in, const struct nn__tinfo *out,
+               struct nn__window *w)
+{
+	if (w->padding != 0 && w->padding != 1)
+		return nn__ctx_fail(c, NN_ENOTSUP, "padding ", w->padding, " unsupported");
+	if (w->sw < 1 || w->sh < 1 || w->sw > 4096 || w->sh > 4096)
+		return nn__ctx_fail(c, NN_ENOTSUP, "stride ",
+		                    w->sw < 1 || w->sw > 4096 ? w->sw : w->sh, " unsupported");
+	if (w->dw < 1 || w->dh < 1 || w->dw > 4096 || w->dh > 4096)
+		return nn__ctx_fail(c, NN_ENOTSUP, "dilation ",
+		                    w->dw < 1 || w->dw > 4096 ? w->dw : w->dh, " unsupported");
+	if (w->kw < 1 || w->kh < 1 || w->kw > 4096 || w->kh > 4096 || in->dims[1] < 1 ||
+	    in->dims[2] < 1)
+		return nn__ctx_fail(c, NN_EMODEL, "empty window or input", NN__NOVAL, NULL);
+	nn__padding(w->padding == 0, w->sh, w->dh, in->dims[1], w->kh, &w->oh, &w->ph);
+	nn__padding(w->padding == 0, w->sw, w->dw, in->dims[2], w->kw, &w->ow, &w->pw);
+	if (w->oh != out->dims[1] || w->ow != out->dims[2] || w->oh < 1 || w->ow < 1)
+		return nn__ctx_fail(c, NN_EMODEL, "output size ", out->dims[1],
+		                    " does not match padding and stride");
+	if (nn__act_range(w->act, out->scale, out->zp, &w->act_min, &w->act_max) < 0)
+		return nn__ctx_fail(c, NN_ENOTSUP, "fused activation ", w->act, " unsupported");
+	return NN_OK;
 }

@@ -22,9 +22,10 @@ int
 nn__pool_prepare(struct nn__ctx *c)
 {
 	struct nn__tinfo in, out;
-	int32_t in_idx, out_idx, padding = 0, sw = 0, sh = 0, fw = 0, fh = 0, act = 0;
-	int32_t oh, ow, ph, pw, lo, hi;
-	int err = NN_OK;
+	struct nn__window g;
+	const struct nn__tab *o = &c->oi.opt;
+	int32_t in_idx, out_idx;
+	int err = NN_OK, r, h = 0;
 	struct pool *d = c->data;
 
 	if (nn__ctx_opts(c, 5) < 0)
@@ -33,57 +34,45 @@ nn__pool_prepare(struct nn__ctx *c)
 		return nn__ctx_fail(c, NN_EMODEL, "expects 1 input and 1 output", NN__NOVAL, NULL);
 	if (nn__ctx_in(c, 0, &in, &in_idx) < 0 || nn__ctx_out(c, 0, &out, &out_idx) < 0)
 		return NN_EMODEL;
-	if (nn__ctx_q8(c, &in, "input") < 0 || nn__ctx_q8(c, &out, "output") < 0)
-		return NN_ENOTSUP;
+	if ((r = nn__ctx_q8(c, &in, "input")) < 0 || (r = nn__ctx_q8(c, &out, "output")) < 0)
+		return r;
 	if (in.ndim != 4 || out.ndim != 4)
 		return nn__ctx_fail(c, NN_ENOTSUP, "only 4-D input and output", NN__NOVAL, NULL);
-	if (c->oi.has_opt) {
-		padding = nn__fb_i8(c->m, &c->oi.opt, 0, 0, &err);
-		sw = nn__fb_i32(c->m, &c->oi.opt, 1, 0, &err);
-		sh = nn__fb_i32(c->m, &c->oi.opt, 2, 0, &err);
-		fw = nn__fb_i32(c->m, &c->oi.opt, 3, 0, &err);
-		fh = nn__fb_i32(c->m, &c->oi.opt, 4, 0, &err);
-		act = nn__fb_i8(c->m, &c->oi.opt, 5, 0, &err);
-	}
+	/* Pool2DOptions: padding, stride_w, stride_h, filter_width, filter_height, act */
+	h = c->oi.has_opt;
+	g.padding = h ? nn__fb_i8(c->m, o, 0, 0, &err) : 0;
+	g.sw = h ? nn__fb_i32(c->m, o, 1, 0, &err) : 0;
+	g.sh = h ? nn__fb_i32(c->m, o, 2, 0, &err) : 0;
+	g.kw = h ? nn__fb_i32(c->m, o, 3, 0, &err) : 0;
+	g.kh = h ? nn__fb_i32(c->m, o, 4, 0, &err) : 0;
+	g.act = h ? nn__fb_i8(c->m, o, 5, 0, &err) : 0;
+	g.dw = g.dh = 1;
 	if (err < 0)
 		return nn__ctx_fail(c, NN_EMODEL, "malformed options", NN__NOVAL, NULL);
-	if (padding != 0 && padding != 1)
-		return nn__ctx_fail(c, NN_ENOTSUP, "padding ", padding, " unsupported");
-	if (sw < 1 || sh < 1 || sw > 4096 || sh > 4096)
-		return nn__ctx_fail(c, NN_ENOTSUP, "stride ", sw < 1 || sw > 4096 ? sw : sh,
-		                    " unsupported");
-	if (fw < 1 || fh < 1 || fw > 4096 || fh > 4096)
-		return nn__ctx_fail(c, NN_ENOTSUP, "filter size ", fw < 1 || fw > 4096 ? fw : fh,
-		                    " unsupported");
 	if (in.dims[0] != out.dims[0] || in.dims[3] != out.dims[3])
 		return nn__ctx_fail(c, NN_EMODEL, "output batch or depth differs from input",
 		                    NN__NOVAL, NULL);
-	nn__padding(padding == 0, sh, 1, in.dims[1], fh, &oh, &ph);
-	nn__padding(padding == 0, sw, 1, in.dims[2], fw, &ow, &pw);
-	if (oh != out.dims[1] || ow != out.dims[2] || oh < 1 || ow < 1)
-		return nn__ctx_fail(c, NN_EMODEL, "output size ", out.dims[1],
-		                    " does not match padding and stride");
-	if (nn__act_range(act, out.scale, out.zp, &lo, &hi) < 0)
-		return nn__ctx_fail(c, NN_ENOTSUP, "fused activation ", act, " unsupported");
+	if ((r = nn__ctx_window(c, &in, &out, &g)) < 0)
+		return r;
 	c->data_size = sizeof(struct pool);
 	if (!d)
 		return NN_OK;
 	d->in = nn__ctx_ptr(c, in_idx);
 	d->out = nn__ctx_ptr(c, out_idx);
-	d->act_min = lo;
-	d->act_max = hi;
+	d->act_min = g.act_min;
+	d->act_max = g.act_max;
 	d->n = in.dims[0];
 	d->ih = in.dims[1];
 	d->iw = in.dims[2];
 	d->c = in.dims[3];
-	d->oh = oh;
-	d->ow = ow;
-	d->fh = fh;
-	d->fw = fw;
-	d->sh = sh;
-	d->sw = sw;
-	d->ph = ph;
-	d->pw = pw;
+	d->oh = g.oh;
+	d->ow = g.ow;
+	d->fh = g.kh;
+	d->fw = g.kw;
+	d->sh = g.sh;
+	d->sw = g.sw;
+	d->ph = g.ph;
+	d->pw = g.pw;
 	return NN_OK;
 }
 

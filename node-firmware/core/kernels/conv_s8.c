@@ -14,123 +14,12 @@
  */
 #include "core/nn_internal.h"
 
-struct conv {
-	const int8_t *in;    /* [n, ih, iw, ic] */
-	const int8_t *w;     /* [oc, kh, kw, ic] */
-	const uint8_t *bias; /* int32 [oc] in model bytes, or NULL */
-	int8_t *out;         /* [n, oh, ow, oc] */
-	int32_t in_off;      /* -input zero point */
-	int32_t out_zp;      /* output zero point */
-	int32_t act_min;     /* clamp */
-	int32_t act_max;
-	int32_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw;
-	int32_t per_channel; /* 1: mult/shift per output channel; 0: one pair */
-	                     /* followed by int32 mult[n_mult], int8 shift[n_mult] */
-};
-
-#define MULT(d) ((const int32_t *)(const void *)((const struct conv *)(d) + 1))
+#define MULT(d) ((const int32_t *)(const void *)((const struct nn__conv *)(d) + 1))
 
 int
 nn_conv_s8_prepare(struct nn__ctx *c)
 {
-	struct nn__tinfo in, w, out;
-	int32_t in_idx, w_idx, out_idx, bias_idx, act;
-	int32_t padding, sw, sh, dw, dh, oh, ow, ph, pw, lo, hi;
-	int err = NN_OK, nm;
-	struct conv *d = c->data;
-
-	if (nn__ctx_opts(c, 1) < 0)
-		return NN_EMODEL;
-	if (c->oi.in.n < 2 || c->oi.in.n > 3 || c->oi.out.n != 1)
-		return nn__ctx_fail(c, NN_EMODEL, "expects 2-3 inputs and 1 output", NN__NOVAL,
-		                    NULL);
-	if (nn__ctx_in(c, 0, &in, &in_idx) < 0 || nn__ctx_in(c, 1, &w, &w_idx) < 0 ||
-	    nn__ctx_out(c, 0, &out, &out_idx) < 0)
-		return NN_EMODEL;
-	bias_idx = nn__op_in(c->m, &c->oi, 2);
-	if (nn__ctx_q8(c, &in, "input") < 0 || nn__ctx_q8(c, &out, "output") < 0)
-		return NN_ENOTSUP;
-	if (in.ndim != 4 || w.ndim != 4 || out.ndim != 4)
-		return nn__ctx_fail(c, NN_ENOTSUP, "only 4-D input, filter and output", NN__NOVAL,
-		                    NULL);
-	padding = sw = sh = 0;
-	dw = dh = 1;
-	act = 0;
-	if (c->oi.has_opt) {
-		padding = nn__fb_i8(c->m, &c->oi.opt, 0, 0, &err);
-		sw = nn__fb_i32(c->m, &c->oi.opt, 1, 0, &err);
-		sh = nn__fb_i32(c->m, &c->oi.opt, 2, 0, &err);
-		act = nn__fb_i8(c->m, &c->oi.opt, 3, 0, &err);
-		dw = nn__fb_i32(c->m, &c->oi.opt, 4, 1, &err);
-		dh = nn__fb_i32(c->m, &c->oi.opt, 5, 1, &err);
-	}
-	if (err < 0)
-		return nn__ctx_fail(c, NN_EMODEL, "malformed options", NN__NOVAL, NULL);
-	if (padding != 0 && padding != 1)
-		return nn__ctx_fail(c, NN_ENOTSUP, "padding ", padding, " unsupported");
-	if (sw < 1 || sh < 1 || sw > 1024 || sh > 1024)
-		return nn__ctx_fail(c, NN_ENOTSUP, "stride ", sw < 1 || sw > 1024 ? sw : sh,
-		                    " unsupported");
-	if (dw < 1 || dh < 1 || dw > 1024 || dh > 1024)
-		return nn__ctx_fail(c, NN_ENOTSUP, "dilation ", dw < 1 || dw > 1024 ? dw : dh,
-		                    " unsupported");
-	if (w.dims[3] != in.dims[3])
-		return nn__ctx_fail(c, NN_ENOTSUP, "filter depth ", w.dims[3],
-		                    " differs from input depth (grouped conv unsupported)");
-	if (w.dims[0] != out.dims[3] || in.dims[0] != out.dims[0])
-		return nn__ctx_fail(c, NN_EMODEL, "output shape does not match filter", NN__NOVAL,
-		                    NULL);
-	if (w.dims[1] < 1 || w.dims[2] < 1 || in.dims[1] < 1 || in.dims[2] < 1 || in.dims[3] < 1 ||
-	    out.dims[3] < 1)
-		return nn__ctx_fail(c, NN_EMODEL, "empty tensor", NN__NOVAL, NULL);
-	nn__padding(padding == 0, sh, dh, in.dims[1], w.dims[1], &oh, &ph);
-	nn__padding(padding == 0, sw, dw, in.dims[2], w.dims[2], &ow, &pw);
-	if (oh != out.dims[1] || ow != out.dims[2])
-		return nn__ctx_fail(c, NN_EMODEL, "output size ", out.dims[1],
-		                    " does not match padding and stride");
-	if (nn__act_range(act, out.scale, out.zp, &lo, &hi) < 0)
-		return nn__ctx_fail(c, NN_ENOTSUP, "fused activation ", act, " unsupported");
-	nm = nn__ctx_wquant(c, &w, 0, out.dims[3], bias_idx, in.scale, out.scale, NULL, NULL);
-	if (nm < 0)
-		return nm;
-	c->data_size = sizeof(struct conv) + (size_t)nm * 5;
-	if (!d)
-		return NN_OK;
-
-	d->in = nn__ctx_ptr(c, in_idx);
-	d->w = (const int8_t *)w.cdata;
-	d->bias = NULL;
-	if (bias_idx >= 0) {
-		struct nn__tinfo b;
-
-		nn__tensor(c->m, bias_idx, &b, NULL, 0);
-		d->bias = b.cdata;
-	}
-	d->out = nn__ctx_ptr(c, out_idx);
-	d->in_off = -in.zp;
-	d->out_zp = out.zp;
-	d->act_min = lo;
-	d->act_max = hi;
-	d->n = in.dims[0];
-	d->ih = in.dims[1];
-	d->iw = in.dims[2];
-	d->ic = in.dims[3];
-	d->oh = oh;
-	d->ow = ow;
-	d->oc = out.dims[3];
-	d->kh = w.dims[1];
-	d->kw = w.dims[2];
-	d->sh = sh;
-	d->sw = sw;
-	d->dh = dh;
-	d->dw = dw;
-	d->ph = ph;
-	d->pw = pw;
-	d->per_channel = nm > 1;
-	return nn__ctx_wquant(c, &w, 0, out.dims[3], bias_idx, in.scale, out.scale,
-	                      (int32_t *)(void *)(d + 1), (int8_t *)(void *)(d + 1) + 4 * nm) < 0
-	               ? NN_EQUANT
-	               : NN_OK;
+	return nn__conv_prepare(c, 0);
 }
 
 /* Four output channels at once over one run: w points at channel 0's run, k is
@@ -205,7 +94,7 @@ split(int64_t v, int32_t *lo, int32_t *hi)
 #endif
 
 static inline int8_t
-finish(const struct conv *d, int32_t acc, int32_t ch, const int32_t *mult, const int8_t *shift)
+finish(const struct nn__conv *d, int32_t acc, int32_t ch, const int32_t *mult, const int8_t *shift)
 {
 	int32_t mi = d->per_channel ? ch : 0;
 
@@ -216,8 +105,8 @@ finish(const struct conv *d, int32_t acc, int32_t ch, const int32_t *mult, const
 
 /* One output pixel: all output channels, valid taps [ky0,ky1) x [kx0,kx1). */
 static void
-pixel(const struct conv *d, const int8_t *img, int32_t iy0, int32_t ix0, int32_t ky0, int32_t ky1,
-      int32_t kx0, int32_t kx1, int8_t *out, const int32_t *mult, const int8_t *shift)
+pixel(const struct nn__conv *d, const int8_t *img, int32_t iy0, int32_t ix0, int32_t ky0,
+      int32_t ky1, int32_t kx0, int32_t kx1, int8_t *out, const int32_t *mult, const int8_t *shift)
 {
 	const int32_t k = d->kh * d->kw * d->ic;
 	int32_t run, step, nrun, oc, ky, r, j;
@@ -262,7 +151,7 @@ pixel(const struct conv *d, const int8_t *img, int32_t iy0, int32_t ix0, int32_t
 /* Two output pixels whose windows lie fully inside the image (any two: they
  * need not be neighbours). xa/xb point at their windows' first input byte. */
 static void
-pixel_pair(const struct conv *d, const int8_t *xa, const int8_t *xb, int8_t *oa, int8_t *ob,
+pixel_pair(const struct nn__conv *d, const int8_t *xa, const int8_t *xb, int8_t *oa, int8_t *ob,
            const int32_t *mult, const int8_t *shift)
 {
 	const int32_t k = d->kh * d->kw * d->ic, rowstep = d->dh * d->iw * d->ic;
@@ -332,7 +221,7 @@ pixel_pair(const struct conv *d, const int8_t *xa, const int8_t *xb, int8_t *oa,
 void
 nn_conv_s8_eval(const void *data, void *scratch)
 {
-	const struct conv *d = data;
+	const struct nn__conv *d = data;
 	const int32_t *mult = MULT(d);
 	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->oc : 1));
 	int8_t *out = d->out;

@@ -87,20 +87,24 @@ nn_fc_s8_prepare(struct nn__ctx *c)
 	               : NN_OK;
 }
 
-/* Per-output epilogue: bias, multiplier (per channel: step 1, else 0), clamp. */
-#define FINISH(acc, ch)                                                                            \
-	nn__requant((acc) + (bias ? nn__ld32(bias + 4 * (ch)) : 0), mult[(ch)*pc], shift[(ch)*pc], \
-	            out_zp, lo, hi)
+/* Per-output epilogue: bias, multiplier (per channel or one), clamp. */
+static int8_t
+finish(const struct fc *d, int32_t acc, int32_t ch)
+{
+	const int32_t *mult = (const int32_t *)(const void *)(d + 1);
+	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->units : 1));
+	int32_t mi = d->per_channel ? ch : 0;
+
+	if (d->bias)
+		acc += nn__ld32(d->bias + 4 * ch);
+	return nn__requant(acc, mult[mi], shift[mi], d->out_zp, d->act_min, d->act_max);
+}
 
 void
 nn_fc_s8_eval(const void *data, void *scratch)
 {
 	const struct fc *d = data;
-	const int32_t *mult = (const int32_t *)(const void *)(d + 1);
-	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->units : 1));
-	const int32_t depth = d->depth, off = d->in_off, pc = d->per_channel;
-	const int32_t out_zp = d->out_zp, lo = d->act_min, hi = d->act_max;
-	const uint8_t *bias = d->bias;
+	const int32_t depth = d->depth, off = d->in_off;
 	int32_t b, u, i;
 
 	(void)scratch;
@@ -131,10 +135,10 @@ nn_fc_s8_eval(const void *data, void *scratch)
 				a2 += v0 * w2[i];
 				a3 += v0 * w3[i];
 			}
-			out[u] = FINISH(a0, u);
-			out[u + 1] = FINISH(a1, u + 1);
-			out[u + 2] = FINISH(a2, u + 2);
-			out[u + 3] = FINISH(a3, u + 3);
+			out[u] = finish(d, a0, u);
+			out[u + 1] = finish(d, a1, u + 1);
+			out[u + 2] = finish(d, a2, u + 2);
+			out[u + 3] = finish(d, a3, u + 3);
 		}
 		for (; u < d->units; u++) {
 			const int8_t *w0 = d->w + (size_t)u * depth;
@@ -142,7 +146,7 @@ nn_fc_s8_eval(const void *data, void *scratch)
 
 			for (i = 0; i < depth; i++)
 				a0 += (x[i] + off) * w0[i];
-			out[u] = FINISH(a0, u);
+			out[u] = finish(d, a0, u);
 		}
 	}
 }
