@@ -40,6 +40,13 @@
 #define AGENT_MSG_MAX 232 /* largest encoded reportable message kept */
 #endif
 
+/*
+ * The gateway stores a seq only when it is at most 64 above its cumulative ack
+ * (docs/PROTOCOL.md "Reliability fields"), so entries 64 or more above the
+ * oldest unacked one wait instead of being sent for nothing.
+ */
+#define AGENT_SEQ_WINDOW 64u
+
 /* Kinds, by drop policy. */
 enum agent_msg_kind {
 	AGENT_KIND_INFERENCE = 1, /* droppable when full, oldest first */
@@ -110,8 +117,8 @@ uint32_t agent_outbox_take_seq(struct agent_outbox *ob);
 int agent_outbox_ack(struct agent_outbox *ob, uint32_t cumulative, uint64_t sack);
 
 /*
- * The entry due soonest at or before now_ms, or NULL. After sending it, call
- * agent_outbox_sent() to schedule its retransmission.
+ * The entry due soonest at or before now_ms within the seq window, or NULL.
+ * After sending it, call agent_outbox_sent() to schedule its retransmission.
  */
 struct agent_outbox_entry *agent_outbox_due(struct agent_outbox *ob, uint32_t now_ms);
 

@@ -261,6 +261,29 @@ START_TEST(test_outbox_largest_message_fits_and_round_trips)
 }
 END_TEST
 
+START_TEST(test_outbox_holds_back_seqs_64_above_the_oldest_unacked)
+{
+	struct agent_outbox_entry *e;
+	uint32_t i, s;
+
+	push(AGENT_KIND_HEALTH, 0); /* seq 1 lingers unacked */
+	for (i = 0; i < 70; i++) {
+		s = push(AGENT_KIND_INFERENCE, 0);
+		agent_outbox_ack(&ob, 0, 0); /* nothing */
+		if (s < 60)
+			ck_assert_int_eq(agent_outbox_ack(&ob, 0, 1ull << (s - 1)), 1); /* sack it */
+	}
+	/* Live: 1, 60..71. Only seqs 1..64 may go out. */
+	while ((e = agent_outbox_due(&ob, 0)) != NULL) {
+		ck_assert_uint_lt(e->seq, 65);
+		agent_outbox_sent(&ob, e, 0);
+	}
+	ck_assert(has(65) && has(71));
+	ck_assert_int_eq(agent_outbox_ack(&ob, 1, 0), 1);
+	ck_assert_ptr_nonnull(agent_outbox_due(&ob, 0)); /* 65.. are free to go now */
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_outbox_rejects_oversized_message_and_seq_zero)
@@ -338,6 +361,7 @@ outbox_suite(void)
 	tcase_add_test(tl, test_outbox_full_of_health_refuses_new_inference_and_counts_it);
 	tcase_add_test(tl, test_outbox_ack_far_above_window_and_unknown_seqs_is_harmless);
 	tcase_add_test(tl, test_outbox_largest_message_fits_and_round_trips);
+	tcase_add_test(tl, test_outbox_holds_back_seqs_64_above_the_oldest_unacked);
 	tcase_add_test(te, test_outbox_rejects_oversized_message_and_seq_zero);
 	tcase_add_test(te, test_outbox_torn_append_loses_only_that_record);
 	tcase_add_test(te, test_outbox_flash_failure_keeps_entry_in_ram_and_counts);
