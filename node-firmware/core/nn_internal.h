@@ -130,8 +130,8 @@ int nn__err(char *msg, size_t msg_len, int err, const char *a, int64_t v, const 
  */
 int nn__quant_mult(float a, float b, float c, int den_pow2, int32_t *ret_mult, int *ret_shift);
 
-/* Cheap check that nn__quant_mult(a, b, c, den_pow2) will succeed with a
- * shift <= 30 (used at open, where the multipliers themselves are not kept). */
+/* Checks that nn__quant_mult(a, b, c, den_pow2) succeeds with a shift <= 30
+ * (used at open, where the multipliers themselves are not kept). */
 int nn__quant_check(float a, float b, float c, int den_pow2);
 
 /* Same, for (double)a * (double)b * 2^pow2 (exact product), e.g. softmax beta*scale*2^26,

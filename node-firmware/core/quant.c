@@ -130,15 +130,12 @@ nn__quant_mult(float a, float b, float c, int den_pow2, int32_t *ret_mult, int *
 int
 nn__quant_check(float a, float b, float c, int den_pow2)
 {
-	uint64_t ma, mb, mc;
-	int ea, eb, ec, est;
+	int32_t m;
+	int sh;
 
-	if (decode(a, &ma, &ea) < 0 || decode(b, &mb, &eb) < 0 || decode(c, &mc, &ec) < 0)
+	if (nn__quant_mult(a, b, c, den_pow2, &m, &sh) < 0 || sh > 30)
 		return NN_EQUANT;
-	/* floor(log2(ratio)) is est - 1 or est; the frexp shift is that + 1 (+1 more
-	 * when rounding carries), so est <= 29 keeps every shift <= 30. */
-	est = (ea + bitlen(ma)) + (eb + bitlen(mb)) - (ec + bitlen(mc)) - den_pow2;
-	return est <= 29 ? NN_OK : NN_EQUANT;
+	return NN_OK;
 }
 
 int

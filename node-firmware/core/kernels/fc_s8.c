@@ -87,24 +87,15 @@ nn_fc_s8_prepare(struct nn__ctx *c)
 	               : NN_OK;
 }
 
-/* Per-output epilogue: bias, multiplier (per channel or one), clamp. */
-static int8_t
-finish(const struct fc *d, int32_t acc, int32_t ch)
-{
-	const int32_t *mult = (const int32_t *)(const void *)(d + 1);
-	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->units : 1));
-	int32_t mi = d->per_channel ? ch : 0;
-
-	if (d->bias)
-		acc += nn__ld32(d->bias + 4 * ch);
-	return nn__requant(acc, mult[mi], shift[mi], d->out_zp, d->act_min, d->act_max);
-}
-
 void
 nn_fc_s8_eval(const void *data, void *scratch)
 {
 	const struct fc *d = data;
-	const int32_t depth = d->depth, off = d->in_off;
+	const int32_t *mult = (const int32_t *)(const void *)(d + 1);
+	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->units : 1));
+	const int32_t depth = d->depth, off = d->in_off, pc = d->per_channel;
+	const int32_t zp = d->out_zp, lo = d->act_min, hi = d->act_max;
+	const uint8_t *bias = d->bias;
 	int32_t b, u, i;
 
 	(void)scratch;
@@ -117,6 +108,8 @@ nn_fc_s8_eval(const void *data, void *scratch)
 		for (u = 0; u + 4 <= d->units; u += 4) {
 			const int8_t *w0 = d->w + (size_t)u * depth, *w1 = w0 + depth;
 			const int8_t *w2 = w1 + depth, *w3 = w2 + depth;
+			const int32_t *mp = mult + u * pc;
+			const int8_t *sp = shift + u * pc;
 			int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 
 			for (i = 0; i + 2 <= depth; i += 2) {
@@ -135,18 +128,24 @@ nn_fc_s8_eval(const void *data, void *scratch)
 				a2 += v0 * w2[i];
 				a3 += v0 * w3[i];
 			}
-			out[u] = finish(d, a0, u);
-			out[u + 1] = finish(d, a1, u + 1);
-			out[u + 2] = finish(d, a2, u + 2);
-			out[u + 3] = finish(d, a3, u + 3);
+			if (bias) {
+				a0 += nn__ld32(bias + 4 * u);
+				a1 += nn__ld32(bias + 4 * u + 4);
+				a2 += nn__ld32(bias + 4 * u + 8);
+				a3 += nn__ld32(bias + 4 * u + 12);
+			}
+			out[u] = nn__requant(a0, mp[0], sp[0], zp, lo, hi);
+			out[u + 1] = nn__requant(a1, mp[pc], sp[pc], zp, lo, hi);
+			out[u + 2] = nn__requant(a2, mp[2 * pc], sp[2 * pc], zp, lo, hi);
+			out[u + 3] = nn__requant(a3, mp[3 * pc], sp[3 * pc], zp, lo, hi);
 		}
 		for (; u < d->units; u++) {
 			const int8_t *w0 = d->w + (size_t)u * depth;
-			int32_t a0 = 0;
+			int32_t a0 = bias ? nn__ld32(bias + 4 * u) : 0;
 
 			for (i = 0; i < depth; i++)
 				a0 += (x[i] + off) * w0[i];
-			out[u] = finish(d, a0, u);
+			out[u] = nn__requant(a0, mult[u * pc], shift[u * pc], zp, lo, hi);
 		}
 	}
 }
