@@ -18,6 +18,7 @@
 
 #include "alerts.h"
 #include "config.h"
+#include "control.h"
 #include "enroll.h"
 #include "ingest.h"
 #include "log.h"
@@ -39,6 +40,7 @@ struct gw {
 	struct alerts *alerts;
 	struct mqtt *mqtt;
 	struct sdnotify *notify;
+	struct control *control; /* the control socket (tinyfleetctl) */
 	struct transport *transports[GW_MAX_TRANSPORTS];
 	size_t n_transports;
 	uv_signal_t sig_hup, sig_term, sig_int;
@@ -246,6 +248,8 @@ gw_mqtt_down(void *arg)
 	uv_close((uv_handle_t *)&gw->sig_int, gw_closed);
 	uv_close((uv_handle_t *)&gw->housekeeping, gw_closed);
 	uv_close((uv_handle_t *)&gw->status_timer, gw_closed);
+	control_free(gw->control); /* before ingest: it reads ingest's stats */
+	gw->control = NULL;
 	ingest_free(gw->ingest);
 	gw->ingest = NULL;
 	sdnotify_free(gw->notify);
@@ -262,12 +266,15 @@ gw_stop(struct gw *gw)
 	gw->stopping = 1;
 	log_info("stopping: flushing the batch");
 	sdnotify_stopping(gw->notify);
-	gw_close_transports(gw);
-	/* Commit what is staged so its acks go out; a failing store keeps it unacked. */
+	/*
+	 * Commit what is staged while the links are still open, so its acks go
+	 * out; a failing store keeps it unacked. Then close the links.
+	 */
 	if ((r = ingest_flush(gw->ingest)) < 0)
 		log_warnx("final commit failed (%s): those readings were not acked and nodes "
 		          "will send them again",
 		          store_strerror(r));
+	gw_close_transports(gw);
 	uv_timer_stop(&gw->housekeeping);
 	if (gw->mqtt != NULL)
 		mqtt_shutdown(gw->mqtt, gw_mqtt_down, gw);
@@ -359,6 +366,20 @@ gw_run(struct gw *gw)
 	}
 	if ((r = gw_open_transports(gw)) < 0)
 		return r;
+	/* The control socket (control.h): after the store, ingest and mqtt it reports on. */
+	{
+		struct control_deps cd = {.loop = gw->loop,
+		                          .store = gw->store,
+		                          .sess = gw->sess,
+		                          .ingest = gw->ingest,
+		                          .mqtt = gw->mqtt};
+
+		if ((r = control_new(&cd, gw->cfg, &gw->control)) < 0) {
+			log_err("control socket: %s", strerror(-r));
+			return r;
+		}
+		log_info("control socket %s", control_path(gw->control));
+	}
 	uv_signal_init(gw->loop, &gw->sig_hup);
 	uv_signal_init(gw->loop, &gw->sig_term);
 	uv_signal_init(gw->loop, &gw->sig_int);
@@ -389,6 +410,8 @@ gw_run(struct gw *gw)
 static void
 gw_teardown(struct gw *gw)
 {
+	control_free(gw->control); /* start-up failed after it was created */
+	gw->control = NULL;
 	mqtt_free(gw->mqtt);
 	gw->mqtt = NULL;
 	/* Let close callbacks of anything still closing run before freeing memory. */

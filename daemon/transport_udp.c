@@ -140,6 +140,12 @@ udp_send(struct transport *t, const struct transport_peer *to, const uint8_t *fr
 	uv_buf_t b = uv_buf_init((char *)frame, (unsigned)len);
 	int r;
 
+	/* A closing handle has no socket: libuv would bind a new one behind our back. */
+	if (!u->stats.up) {
+		u->stats.tx_errors++;
+		return -ENOTCONN;
+	}
+
 	/*
 	 * uv_udp_try_send never queues: a frame the kernel cannot take now is
 	 * dropped like any lost datagram, and the node retransmits.
