@@ -271,7 +271,8 @@ START_TEST(test_outbox_holds_back_seqs_64_above_the_oldest_unacked)
 		s = push(AGENT_KIND_INFERENCE, 0);
 		agent_outbox_ack(&ob, 0, 0); /* nothing */
 		if (s < 60)
-			ck_assert_int_eq(agent_outbox_ack(&ob, 0, 1ull << (s - 1)), 1); /* sack it */
+			ck_assert_int_eq(agent_outbox_ack(&ob, 0, 1ull << (s - 1)),
+			                 1); /* sack it */
 	}
 	/* Live: 1, 60..71. Only seqs 1..64 may go out. */
 	while ((e = agent_outbox_due(&ob, 0)) != NULL) {
