@@ -15,12 +15,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctl_client.h" /* the daemon commands (control socket) */
 
 #ifndef TF_VERSION
 #define TF_VERSION "0.1.0"
 #endif
 
 static const struct cli_cmd commands[] = {
+        {"status", cmd_status, cmd_status_usage},       {"nodes", cmd_nodes, cmd_nodes_usage},
+        {"readings", cmd_readings, cmd_readings_usage}, {"health", cmd_health, cmd_health_usage},
+        {"watch", cmd_watch, cmd_watch_usage},          {"alerts", cmd_alerts, cmd_alerts_usage},
         {"model", cmd_model, cmd_model_usage},
 };
 

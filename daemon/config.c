@@ -60,6 +60,8 @@ struct config_key {
 static const struct config_key config_keys[] = {
         K_T("gateway", "log_level", CT_LEVEL, log_level, 0, 0),
         K_STR("gateway", "enroll_address", enroll_address),
+        K_STR("gateway", "control_socket", control_socket), /* control.c */
+        K_STR("gateway", "admin_group", admin_group),       /* control.c */
         K_T("udp", "listen", CT_LISTEN, udp_listen, 0, 0),
         K_T("udp", "rcvbuf", CT_SIZE, udp_rcvbuf, 0, 1LL << 30),
         K_T("serial", "device", CT_SERIAL, serial_device, 0, 0),

@@ -34,8 +34,10 @@ struct config {
 	char path[CONFIG_PATH]; /* file it came from; "" = built-in defaults */
 
 	/* [gateway] */
-	int log_level;                   /* enum log_level */
-	char enroll_address[CONFIG_STR]; /* host:port written into provisioning records */
+	int log_level;                    /* enum log_level */
+	char enroll_address[CONFIG_STR];  /* host:port written into provisioning records */
+	char control_socket[CONFIG_PATH]; /* control.c; "" = $RUNTIME_DIRECTORY or next to the db */
+	char admin_group[CONFIG_STR];     /* control.c: members may change things; "" = none */
 
 	/* [udp] */
 	char udp_listen[CONFIG_MAX_LISTEN][CONFIG_STR]; /* "addr:port" or "[v6]:port" */

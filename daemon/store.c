@@ -967,3 +967,120 @@ store_alerts_active(struct store *st,
 		return r;
 	return rc == SQLITE_DONE ? 0 : store_err(rc);
 }
+
+/* ---- 9. administration for the control socket (issue 6, owner: control) ----
+ *
+ * Changes an operator makes through tinyfleetctl go through this, the writer
+ * connection, like every other write. alert_acks is created here on first
+ * use rather than by a migration so that this division stays self-contained;
+ * fold it into the next migration when one is added.
+ */
+
+int
+store_admin_prepare(struct store *st)
+{
+	return store_exec(st, "CREATE TABLE IF NOT EXISTS alert_acks ("
+	                      "  alert_id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+	                      "  uid INTEGER NOT NULL)");
+}
+
+/* Runs one bound write; -ENOENT when it changed no row. */
+static int
+store_admin_exec(struct store *st, const char *sql, sqlite3_stmt **ret_s)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, ret_s, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_err(rc);
+}
+
+static int
+store_admin_step(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_err(rc);
+	return sqlite3_changes(st->db) > 0 ? 0 : -ENOENT;
+}
+
+int
+store_node_remove(struct store *st, uint32_t id)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	/* Its readings and health stay (history); model_status goes with it. */
+	if ((r = store_exec(st, "BEGIN IMMEDIATE")) < 0)
+		return r;
+	if ((r = store_admin_exec(st, "DELETE FROM model_status WHERE node_id = ?", &s)) < 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	if ((r = store_admin_step(st, s)) < 0 && r != -ENOENT)
+		goto fail;
+	if ((r = store_admin_exec(st, "DELETE FROM nodes WHERE id = ?", &s)) < 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	if ((r = store_admin_step(st, s)) < 0)
+		goto fail;
+	if ((r = store_exec(st, "COMMIT")) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(st->db))
+		(void)store_exec(st, "ROLLBACK");
+	return r;
+}
+
+int
+store_node_set_tags(struct store *st, uint32_t id, const char *tags)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (tags == NULL || strlen(tags) >= STORE_TAGS_MAX)
+		return -EINVAL;
+	if ((r = store_admin_exec(st, "UPDATE nodes SET tags = ? WHERE id = ?", &s)) < 0)
+		return r;
+	sqlite3_bind_text(s, 1, tags, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	return store_admin_step(st, s);
+}
+
+int
+store_node_set_key(struct store *st, uint32_t id, const uint8_t key[STORE_KEY_BYTES])
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	/* A new key is a new provisioning: the node starts its counters and seqs over. */
+	r = store_admin_exec(
+	        st,
+	        "UPDATE nodes SET key = ?, rx_highest = 0, rx_bitmap = 0, ack_cum = 0, "
+	        "ack_sack = 0 WHERE id = ?",
+	        &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, key, STORE_KEY_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	return store_admin_step(st, s);
+}
+
+int
+store_alert_ack(struct store *st, int64_t alert_id, int64_t t_ms, int64_t uid)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	r = store_admin_exec(
+	        st,
+	        "INSERT OR REPLACE INTO alert_acks(alert_id, t_ms, uid) SELECT id, ?, ? "
+	        "FROM alerts WHERE id = ? AND raised = 1",
+	        &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, t_ms);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_int64(s, 3, alert_id);
+	return store_admin_step(st, s);
+}

@@ -216,4 +216,20 @@ int store_alerts_active(struct store *st,
 /* The raw connection, for tests only. */
 struct sqlite3 *store__db(struct store *st);
 
+/* ---- administration for the control socket (issue 6, owner: control) ---- */
+
+/* Creates alert_acks if it is missing. Call once after store_open(). */
+int store_admin_prepare(struct store *st);
+/* Deletes a node (its readings and health stay). -ENOENT when there is none. */
+int store_node_remove(struct store *st, uint32_t id);
+/* Replaces a node's tags (comma list, < STORE_TAGS_MAX). -ENOENT, -EINVAL. */
+int store_node_set_tags(struct store *st, uint32_t id, const char *tags);
+/* Gives a node a new key and resets its replay and ack windows. -ENOENT. */
+int store_node_set_key(struct store *st, uint32_t id, const uint8_t key[STORE_KEY_BYTES]);
+/*
+ * Acknowledges the raised alert row alert_id (again: the latest ack wins).
+ * -ENOENT when no raised alert has that id.
+ */
+int store_alert_ack(struct store *st, int64_t alert_id, int64_t t_ms, int64_t uid);
+
 #endif
