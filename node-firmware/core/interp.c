@@ -65,7 +65,7 @@ nn_interp_bind(const struct nn_model *m, void *arena, size_t size, struct nn_int
 
 	/* Same walk as at open: gives the same plan. */
 	tmp = *m;
-	n = nn__analyze(&tmp, ents, NN_MAX_ACT_TENSORS, msg, msg_len);
+	n = nn__analyze(&tmp, ents, NN_MAX_ACT_TENSORS, 1, msg, msg_len);
 	if (n < 0)
 		return n;
 	if (tmp.arena_bytes != m->arena_bytes)
@@ -105,6 +105,7 @@ nn_interp_bind(const struct nn_model *m, void *arena, size_t size, struct nn_int
 		c.msg = msg;
 		c.msg_len = msg_len;
 		c.tdata = ip->tdata;
+		c.validated = 1;
 		if (nn__op(m, op, &c.oi) < 0 || !(kn = nn__kernel_find(c.oi.code)))
 			return nn__err(msg, msg_len, NN_EMODEL, "op ", op, ": changed since open");
 		r = kn->prepare(&c); /* measure */

@@ -658,7 +658,7 @@ nn_model_open(struct nn_model *m, const void *data, size_t len, char *msg, size_
 		if (r < 0)
 			goto out;
 	}
-	r = nn__analyze(m, ents, NN_MAX_ACT_TENSORS, msg, msg_len);
+	r = nn__analyze(m, ents, NN_MAX_ACT_TENSORS, 0, msg, msg_len);
 	if (r < 0)
 		goto out;
 	r = NN_OK;

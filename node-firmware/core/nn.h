@@ -198,8 +198,8 @@ int nn_model_output(const struct nn_model *m, int i, struct nn_tensor *ret);
 /* Operator `op` (execution order). NN_OK or NN_EINVAL. */
 int nn_model_op(const struct nn_model *m, int op, struct nn_op_info *ret);
 
-/* Tensor index of the k-th input / output of operator `op`; -1 for an absent
- * optional input; NN_EINVAL (negative) for a bad op or k. */
+/* Tensor index (>= 0) of the k-th input / output of operator `op`, or -1 when
+ * that input is an absent optional one or op/k are out of range. */
 int nn_model_op_input(const struct nn_model *m, int op, int k);
 int nn_model_op_output(const struct nn_model *m, int op, int k);
 

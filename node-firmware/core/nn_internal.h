@@ -212,7 +212,8 @@ struct nn__ctx {
 	void *const *tdata;   /* fill mode: tensor data pointers */
 	char *msg;
 	size_t msg_len;
-	int err; /* first error reported through nn__ctx_fail */
+	int err;       /* first error reported through nn__ctx_fail */
+	int validated; /* 1 at bind: the model passed open, skip costly re-checks */
 };
 
 typedef int (*nn__prepare_fn)(struct nn__ctx *c);
@@ -332,7 +333,8 @@ struct nn__plan_ent {
  * plans their offsets and computes the arena sizes into m (persistent_bytes,
  * activation_bytes, arena_bytes, n_act). Returns the entry count or an error.
  */
-int nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, char *msg, size_t msg_len);
+int nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, int validated, char *msg,
+                size_t msg_len);
 
 /* Places ents greedily (largest first, lowest free offset); returns the
  * activation region size. */

@@ -62,7 +62,8 @@ use(const struct nn_model *m, struct nn__plan_ent *ents, int *n, int cap, int32_
 }
 
 int
-nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, char *msg, size_t msg_len)
+nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, int validated, char *msg,
+            size_t msg_len)
 {
 	size_t persistent = nn__interp_fixed_size(m);
 	int n = 0, op, r;
@@ -89,6 +90,7 @@ nn__analyze(struct nn_model *m, struct nn__plan_ent *ents, int cap, char *msg, s
 		c.op = op;
 		c.msg = msg;
 		c.msg_len = msg_len;
+		c.validated = validated;
 		if (nn__op(m, op, &c.oi) < 0)
 			return nn__err(msg, msg_len, NN_EMODEL, "op ", op, ": malformed operator");
 		for (k = 0; k < c.oi.in.n; k++) {

@@ -71,19 +71,19 @@ ratio_to_mult(uint64_t num, uint64_t den, int e, int cap31, int32_t *ret_mult, i
 		k += c;
 		need -= c;
 	}
-	/* Reduce to exactly 54 bits if the integer part was wider. */
+	/* Reduce to exactly 54 bits if the integer part was wider (need < 0). */
 	sticky = r != 0;
-	while (bitlen(q) > 54) {
-		sticky |= (int)(q & 1);
-		q >>= 1;
-		k--;
+	if (need < 0) {
+		sticky |= (q & (((uint64_t)1 << -need) - 1)) != 0;
+		q >>= -need;
+		k += need;
 	}
 	guard = (int)(q & 1);
 	q >>= 1;
 	k--;
 	if (guard && (sticky || (q & 1)))
 		q++;
-	if (bitlen(q) > 53) {
+	if (q >> 53) {
 		q >>= 1;
 		k--;
 	}
