@@ -7,10 +7,14 @@ Connects to the socket QEMU serves the node's UART on (`-serial
 unix:SOCKET,server=on,wait=on`, or `tcp:HOST:PORT` for SOCKET), creates a
 pseudo terminal, points the symlink LINK at its slave end and copies bytes
 both ways until either side closes or it gets SIGTERM (then it removes LINK).
+Like a real UART with nobody listening, bytes for the pty are dropped when its
+buffer is full (the daemon is down): the bridge never stalls the node.
 The gateway daemon then opens LINK like any USB serial adapter. This is for
 daemons whose serial transport only opens tty devices; it prints "ready" once
 LINK exists.
 """
+import errno
+import fcntl
 import os
 import select
 import signal
@@ -41,6 +45,7 @@ def main():
     sock = connect(spec)
     master, slave = os.openpty()
     tty.setraw(slave)  # keep the slave open: the master never sees EIO while the daemon reopens
+    fcntl.fcntl(master, fcntl.F_SETFL, fcntl.fcntl(master, fcntl.F_GETFL) | os.O_NONBLOCK)
 
     def stop(*_):
         if os.path.lexists(link):
@@ -60,7 +65,11 @@ def main():
             data = sock.recv(65536)
             if not data:
                 stop()
-            os.write(master, data)
+            try:
+                os.write(master, data)
+            except OSError as e:
+                if e.errno != errno.EAGAIN:
+                    raise  # full: dropped, as on a wire nobody reads
         if master in r:
             try:
                 data = os.read(master, 65536)
