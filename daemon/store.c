@@ -238,8 +238,7 @@ static const char *const store_migrations[] = {
         "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
         "  kind INTEGER NOT NULL, node_id INTEGER NOT NULL,"
         "  topic TEXT NOT NULL, payload BLOB NOT NULL,"
-        "  qos INTEGER NOT NULL, retain INTEGER NOT NULL);"
-        "CREATE INDEX outbox_kind ON outbox(kind, id);",
+        "  qos INTEGER NOT NULL, retain INTEGER NOT NULL);",
 };
 
 static int
