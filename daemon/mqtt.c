@@ -207,6 +207,26 @@ mqtt_config_set(struct mqtt_config *cfg, const char *key, const char *value)
 	return -ENOENT;
 }
 
+/* Field by field (strings up to their NUL), so padding and stale bytes never count. */
+static bool
+config_equal(const struct mqtt_config *a, const struct mqtt_config *b)
+{
+	static const size_t width[] = {[K_INT] = sizeof(int),
+	                               [K_U32] = sizeof(uint32_t),
+	                               [K_U64] = sizeof(uint64_t),
+	                               [K_BOOL] = sizeof(bool)};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *fa = (const char *)a + keys[i].off;
+		const char *fb = (const char *)b + keys[i].off;
+
+		if (keys[i].type == K_STR ? strcmp(fa, fb) != 0
+		                          : memcmp(fa, fb, width[keys[i].type]) != 0)
+			return false;
+	}
+	return true;
+}
+
 static bool
 tls_on(const struct mqtt_config *cfg)
 {
@@ -1643,10 +1663,14 @@ mqtt_reconfigure(struct mqtt *m, const struct mqtt_config *cfg)
 		return -EINVAL;
 	if (mqtt_topic_gateway_status(&c, topic, sizeof(topic)) < 0)
 		return -EINVAL;
-	if (memcmp(&c, &m->cfg, sizeof(c)) == 0)
-		return 0;
-	/* The retained cache keeps its size until a restart; the window changes on reconnect. */
+	/*
+	 * The retained cache keeps its size until a restart; the outbox bound is
+	 * the store's. Neither is a reason to reconnect.
+	 */
 	c.retained_max = m->cfg.retained_max;
+	m->cfg.outbox_max_rows = c.outbox_max_rows;
+	if (config_equal(&c, &m->cfg))
+		return 0;
 	if (strcmp(c.topic_prefix, m->cfg.topic_prefix) != 0 ||
 	    strcmp(c.gateway_id, m->cfg.gateway_id) != 0) {
 		/* Remembered topics are the old gateway's: forget them. */
