@@ -63,7 +63,7 @@ size-core: $(B)/m4/libnncore.a $(CORE_SIZE_MAPS)
 	@node-firmware/core/size/size-core.sh $(B)
 SIZE_TARGETS += size-core
 
-FORMAT_FILES += $(CORE_SRCS) $(wildcard node-firmware/core/*.h node-firmware/core/kernels/*.h)
+FORMAT_FILES += $(CORE_SRCS) $(wildcard node-firmware/core/*.h node-firmware/core/kernels/*.h) node-firmware/core/size/probe.c
 
 # Unit tests: tests/unit/core/check_<module>.c; the other .c files in that folder
 # (test-model builder, slow reference kernels) are linked into every core test.

@@ -69,9 +69,11 @@ const char *nn_strerror(int err);
  * Limits of one model (NN_ELIMIT beyond them). Planning at open time uses a
  * stack workspace of about 12 bytes per activation tensor.
  */
-#define NN_MAX_TENSORS     1024 /* tensors in the subgraph */
-#define NN_MAX_OPS         1024 /* operators in the subgraph */
-#define NN_MAX_ACT_TENSORS 160  /* non-constant tensors (activations) */
+#define NN_MAX_TENSORS 1024 /* tensors in the subgraph */
+#define NN_MAX_OPS     1024 /* operators in the subgraph */
+#ifndef NN_MAX_ACT_TENSORS
+#define NN_MAX_ACT_TENSORS 160 /* planned buffers: activations + scratch (stack) */
+#endif
 
 /* Element types, with the numbering of TFLite's TensorType. */
 enum nn_type { NN_FLOAT32 = 0, NN_INT32 = 2, NN_UINT8 = 3, NN_INT16 = 7, NN_INT8 = 9 };
