@@ -142,6 +142,17 @@ START_TEST(test_counter_block_is_persisted_before_its_first_counter_is_used)
 	for (i = 0; i < 20000 && ag->counter <= 3 * AGENT_COUNTER_BLOCK + 10; i++) {
 		mp->now_us += 200000; /* retransmits and inferences every step */
 		(void)agent_step(ag, mp->now_us / 1000);
+		if (i % 50 == 49) {
+			/* Ack everything now and then, or the seq window stops new sends. */
+			struct wire_gw_msg g;
+			uint8_t f[WIRE_MAX_FRAME];
+			int n;
+			memset(&g, 0, sizeof(g));
+			g.type = WIRE_GW_ACK;
+			g.u.ack.cumulative = ag->ob.next_seq - 1;
+			n = at_seal_gw(&g, (uint64_t)i + 1, f);
+			ck_assert_int_eq(agent_on_frame(ag, f, (size_t)n, mp->now_us / 1000), 0);
+		}
 		ck_assert_int_eq(agent_state_load(&mock_port_ops, mp, &lay, &st, &log), 0);
 		/* Every counter handed out so far is below the persisted reservation. */
 		ck_assert_uint_le(ag->counter, st.counter_next);
