@@ -18,6 +18,7 @@
  * outbox, not libmosquitto's queue, decides what is sent again.
  */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -1360,6 +1361,15 @@ on_poll(uv_poll_t *p, int status, int events)
 	if (p != m->poll || m->mosq == NULL)
 		return;
 	if (status < 0) {
+		/*
+		 * libuv reports a socket error (POLLERR) as UV_EBADF and stops the
+		 * handle: the socket knows the real reason (refused, reset).
+		 */
+		int err = 0, fd = mosquitto_socket(m->mosq);
+		socklen_t len = sizeof(err);
+
+		if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
+			status = -err;
 		m->ev_lost = true;
 		m->ev_lost_rc = status; /* libuv errors are negative errno values */
 		service(m);
