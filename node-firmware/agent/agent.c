@@ -577,16 +577,34 @@ queue_health(struct agent *a, uint64_t now_ms)
 
 /* ---- gateway messages ---- */
 
+/* v, or dflt when v is 0, clamped to [lo, hi]: a gateway cannot make the node spin. */
+static uint32_t
+setting(uint32_t v, uint32_t dflt, uint32_t lo, uint32_t hi)
+{
+	if (v == 0)
+		v = dflt;
+	return v < lo ? lo : (v > hi ? hi : v);
+}
+
 static void
 apply_config(struct agent *a, uint64_t now_ms)
 {
-	a->infer_ms = a->st.inference_period_ms ? a->st.inference_period_ms : a->def_infer_ms;
-	a->health_ms = a->st.health_period_ms ? a->st.health_period_ms : a->def_health_ms;
-	a->status_ms = a->st.status_period_ms ? a->st.status_period_ms : AGENT_DEFAULT_STATUS_MS;
-	a->report_min_permille = a->st.report_min_permille;
-	agent_outbox_set_rto(&a->ob,
-	                     a->st.rto_initial_ms ? a->st.rto_initial_ms : a->def_rto_initial,
-	                     a->st.rto_max_ms ? a->st.rto_max_ms : a->def_rto_max);
+	const struct agent_state *s = &a->st;
+	uint32_t rto;
+
+	a->infer_ms = setting(s->inference_period_ms, a->def_infer_ms, AGENT_MIN_INFERENCE_MS,
+	                      AGENT_MAX_PERIOD_MS);
+	a->health_ms = setting(s->health_period_ms, a->def_health_ms, AGENT_MIN_HEALTH_MS,
+	                       AGENT_MAX_PERIOD_MS);
+	a->status_ms = setting(s->status_period_ms, AGENT_DEFAULT_STATUS_MS, AGENT_MIN_STATUS_MS,
+	                       AGENT_MAX_PERIOD_MS);
+	a->report_min_permille = s->report_min_permille > 1000 ? 1000 : s->report_min_permille;
+	a->battery_low_mv = s->battery_low_mv;
+	rto = setting(s->rto_initial_ms, a->def_rto_initial ? a->def_rto_initial : 1000,
+	              AGENT_MIN_RTO_MS, AGENT_MAX_RTO_MS);
+	agent_outbox_set_rto(&a->ob, rto,
+	                     setting(s->rto_max_ms, a->def_rto_max ? a->def_rto_max : 60000, rto,
+	                             AGENT_MAX_RTO_MS));
 	if (a->next_infer_ms > now_ms + a->infer_ms)
 		a->next_infer_ms = now_ms + a->infer_ms;
 	if (a->next_health_ms > now_ms + a->health_ms)
@@ -781,6 +799,19 @@ agent_step(struct agent *a, uint64_t now_ms)
 		run_inference(a, now_ms);
 		if (a->halted)
 			return UINT64_MAX;
+	}
+	if (a->battery_low_mv != 0 && a->ops->status != NULL) {
+		struct port_status ps;
+		memset(&ps, 0, sizeof(ps));
+		a->ops->status(a->ctx, &ps);
+		if (ps.battery_mv != 0 && ps.battery_mv < a->battery_low_mv) {
+			if (!a->battery_low) {
+				a->battery_low = 1; /* report the crossing at once, once */
+				a->next_health_ms = now_ms;
+			}
+		} else {
+			a->battery_low = 0;
+		}
 	}
 	if (now_ms >= a->next_health_ms) {
 		a->next_health_ms += a->health_ms;

@@ -50,6 +50,14 @@
 #define AGENT_DEFAULT_HEALTH_MS    60000u
 #define AGENT_DEFAULT_STATUS_MS    3600000u
 
+/* Bounds on what Config may set (values outside are clamped). */
+#define AGENT_MIN_INFERENCE_MS 10u
+#define AGENT_MIN_HEALTH_MS    1000u
+#define AGENT_MIN_STATUS_MS    10000u
+#define AGENT_MAX_PERIOD_MS    86400000u /* one day */
+#define AGENT_MIN_RTO_MS       50u
+#define AGENT_MAX_RTO_MS       3600000u /* one hour */
+
 /* Frames sent per agent_step() at most: bounded work per wakeup. */
 #define AGENT_SEND_BURST 8
 
@@ -127,6 +135,7 @@ struct agent {
 
 	/* settings in force (Config or defaults) */
 	uint32_t infer_ms, health_ms, status_ms, report_min_permille;
+	uint32_t battery_low_mv; /* Config: below it, Health goes out at once; 0 = off */
 	uint32_t def_infer_ms, def_health_ms, def_rto_initial, def_rto_max;
 
 	/* time */
@@ -138,7 +147,7 @@ struct agent {
 	uint8_t synced;         /* 1 after the first TimeSync */
 	uint8_t halted;         /* 1 after asking the port for a reset */
 	uint8_t status_dirty;   /* queue a ModelStatus at the next step */
-	uint8_t pad_;
+	uint8_t battery_low;    /* 1 while below battery_low_mv (reported once per crossing) */
 
 	uint32_t sample; /* sensor samples taken since boot */
 	enum port_reset_reason reset_reason;

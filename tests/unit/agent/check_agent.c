@@ -165,7 +165,7 @@ START_TEST(test_agent_config_changes_periods_and_survives_reboot)
 	memset(&g, 0, sizeof(g));
 	g.type = WIRE_GW_CONFIG;
 	g.u.config.inference_period_ms = 100;
-	g.u.config.health_period_ms = 500;
+	g.u.config.health_period_ms = 1500;
 	g.u.config.config_version = 9;
 	ck_assert_int_eq(deliver(&g, 1), 0);
 	ck_assert_uint_eq(ag->infer_ms, 100);
@@ -174,7 +174,7 @@ START_TEST(test_agent_config_changes_periods_and_survives_reboot)
 	ck_assert_uint_ge(ag->stats.inferences - before, 9);
 	ck_assert_int_eq(at_boot(ag, mp), 0);
 	ck_assert_uint_eq(ag->infer_ms, 100);
-	ck_assert_uint_eq(ag->health_ms, 500);
+	ck_assert_uint_eq(ag->health_ms, 1500);
 	ck_assert_uint_eq(ag->st.config_version, 9);
 }
 END_TEST
@@ -196,7 +196,49 @@ START_TEST(test_agent_health_reports_uptime_reboots_and_outbox)
 }
 END_TEST
 
+START_TEST(test_agent_battery_below_config_threshold_sends_health_at_once)
+{
+	struct wire_gw_msg g;
+	struct wire_node_msg m;
+	uint32_t seq;
+	int i;
+
+	memset(&g, 0, sizeof(g));
+	g.type = WIRE_GW_CONFIG;
+	g.u.config.battery_low_mv = 3400; /* the mock reports 3300 */
+	g.u.config.health_period_ms = 600000;
+	ck_assert_int_eq(deliver(&g, 1), 0);
+	mock_port_clear_frames(mp);
+	advance(50);
+	ck_assert_int_ge(at_find(mp, 0, WIRE_NODE_HEALTH, &m), 0);
+	ck_assert_uint_eq(m.u.health.battery_mv, 3300);
+	seq = m.u.health.seq;
+	mock_port_clear_frames(mp);
+	advance(5000); /* once per crossing, not every step: only retransmissions of it */
+	for (i = 0; (i = at_find(mp, i, WIRE_NODE_HEALTH, &m)) >= 0; i++)
+		ck_assert_uint_eq(m.u.health.seq, seq);
+}
+END_TEST
+
 /* ---- limits ---- */
+
+START_TEST(test_agent_config_values_are_clamped)
+{
+	struct wire_gw_msg g;
+
+	memset(&g, 0, sizeof(g));
+	g.type = WIRE_GW_CONFIG;
+	g.u.config.inference_period_ms = 1;
+	g.u.config.health_period_ms = 5;
+	g.u.config.retransmit_initial_ms = 1;
+	g.u.config.retransmit_max_ms = 0xffffffffu;
+	ck_assert_int_eq(deliver(&g, 1), 0);
+	ck_assert_uint_eq(ag->infer_ms, AGENT_MIN_INFERENCE_MS);
+	ck_assert_uint_eq(ag->health_ms, AGENT_MIN_HEALTH_MS);
+	ck_assert_uint_eq(ag->ob.rto_initial_ms, AGENT_MIN_RTO_MS);
+	ck_assert_uint_eq(ag->ob.rto_max_ms, AGENT_MAX_RTO_MS);
+}
+END_TEST
 
 START_TEST(test_agent_outbox_overflow_is_counted_and_reported_in_health)
 {
@@ -329,6 +371,8 @@ agent_suite(void)
 	tcase_add_test(tc, test_agent_time_sync_puts_unix_time_on_reports);
 	tcase_add_test(tc, test_agent_config_changes_periods_and_survives_reboot);
 	tcase_add_test(tc, test_agent_health_reports_uptime_reboots_and_outbox);
+	tcase_add_test(tc, test_agent_battery_below_config_threshold_sends_health_at_once);
+	tcase_add_test(tl, test_agent_config_values_are_clamped);
 	tcase_add_test(tl, test_agent_outbox_overflow_is_counted_and_reported_in_health);
 	tcase_add_test(tl, test_agent_step_sends_a_bounded_burst);
 	tcase_add_test(te, test_agent_rejects_forged_replayed_and_misaddressed_frames);
