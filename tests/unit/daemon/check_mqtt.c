@@ -1270,6 +1270,29 @@ START_TEST(test_mqtt_row_whose_done_failed_is_published_again_after_reconnect)
 }
 END_TEST
 
+START_TEST(test_mqtt_shutdown_or_free_before_connecting_releases_everything)
+{
+	struct mqtt *m;
+
+	/* Shut down while the name is still being resolved. */
+	snprintf(cfg.host, sizeof(cfg.host), "localhost");
+	m = start_mqtt();
+	uv_run(&loop, UV_RUN_NOWAIT);
+	stop_mqtt(m);
+	/* Shut down while backing off from a refused connection. */
+	snprintf(cfg.host, sizeof(cfg.host), "127.0.0.1");
+	m = start_mqtt();
+	ck_assert(run_until(failures3, m, WAIT_MS));
+	stop_mqtt(m);
+	/* Freed without a shutdown: the handles go on the next loop turn. */
+	m = start_mqtt();
+	uv_run(&loop, UV_RUN_NOWAIT);
+	mqtt_free(m);
+	uv_run(&loop, UV_RUN_DEFAULT); /* returns: nothing of it is left on the loop */
+	ck_assert_int_eq(uv_loop_alive(&loop), 0);
+}
+END_TEST
+
 START_TEST(test_mqtt_new_rejects_bad_arguments)
 {
 	struct mqtt *m = NULL;
@@ -1319,6 +1342,7 @@ mqtt_suite(void)
 	tcase_add_test(tc, test_mqtt_unreachable_broker_is_retried_until_it_appears);
 	tcase_add_test(tc, test_mqtt_tls_with_client_certificate_reaches_the_broker);
 	tcase_add_test(tc, test_mqtt_row_whose_done_failed_is_published_again_after_reconnect);
+	tcase_add_test(tc, test_mqtt_shutdown_or_free_before_connecting_releases_everything);
 	tcase_add_test(tc, test_mqtt_new_rejects_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
