@@ -23,6 +23,7 @@ tf_wait_for 10 tf_port_open "$TF_MQTT_PORT" || tf_fail "mosquitto did not start"
 tfd_config
 tfd_enroll $NODES
 tfd_sub sub 'tinyfleet/gwtest/nodes/+/inference' -c -i tf-test-sub
+tfd_sub_ready sub tinyfleet/gwtest/nodes/0/inference
 tfd_start tfd
 
 tf_log "first third with the broker up"

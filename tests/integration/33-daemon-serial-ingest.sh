@@ -17,6 +17,7 @@ tfd_enroll 4
 tf_spawn pty1 python3 "$PTY" "$TF_WORK/tty-gw" "$TF_WORK/tty-node"
 tf_wait_for 5 grep -q ready "$TF_WORK/pty1.log" || tf_fail "ptypair"
 tfd_sub sub 'tinyfleet/gwtest/nodes/+/inference'
+tfd_sub_ready sub tinyfleet/gwtest/nodes/0/inference
 tfd_start tfd
 
 tf_log "4 nodes x 100 readings over one serial link"

@@ -10,6 +10,7 @@ tf_start_mosquitto
 tfd_config
 tfd_enroll 4
 tfd_sub sub 'tinyfleet/gwtest/alerts/#'
+tfd_sub_ready sub tinyfleet/gwtest/alerts/probe
 tfd_start tfd
 
 tf_log "a writer in another process holds the database for 3 s"

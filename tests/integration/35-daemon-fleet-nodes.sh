@@ -14,6 +14,7 @@ tf_start_mosquitto
 tfd_config
 tfd_enroll 20
 tfd_sub sub 'tinyfleet/gwtest/#'
+tfd_sub_ready sub tinyfleet/gwtest/probe
 tfd_start tfd
 
 tf_log "20 nodes, 6 s, one inference per 200 ms each"

@@ -60,10 +60,21 @@ tfd_sub() {
 	eval "ln -sf \"\$TF_WORK/$name.log\" \"\$TF_WORK/$name.out\""
 }
 
+# tfd_sub_ready NAME TOPIC: true once subscriber NAME has received a probe
+# published on TOPIC (so its SUBSCRIBE has been processed). The probe is
+# {"node":0,"seq":0,"probe":true}: node 0 is never enrolled, checks skip it.
+tfd_sub_probe() {
+	mosquitto_pub -h 127.0.0.1 -p "$TF_MQTT_PORT" -t "$2" -m '{"node":0,"seq":0,"probe":true}' \
+		>/dev/null 2>&1
+	grep -q '"probe":true' "$TF_WORK/$1.log"
+}
+tfd_sub_ready() { tf_wait_for 10 tfd_sub_probe "$1" "$2" || tf_fail "subscriber $1 not ready"; }
+
 tfd_sql() { sqlite3 -cmd ".timeout 5000" "$TF_WORK/tf.db" "$@"; }
 
-# tfd_count_lines FILE PATTERN N: true once FILE has at least N lines matching PATTERN.
-tfd_count_lines() { [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
+# tfd_count_lines FILE PATTERN N: true once FILE has at least N lines matching
+# PATTERN (readiness probes not counted).
+tfd_count_lines() { [ "$(grep "$2" "$1" 2>/dev/null | grep -vc '"probe":true')" -ge "$3" ]; }
 
 # tfd_check_order FILE NODES COUNT: every node's seqs 1..COUNT arrived, first
 # arrivals in increasing order (QoS 1 may repeat a message, never reorder it).
