@@ -93,3 +93,18 @@ $(NN_ORACLE): $(B)/tests/tools/nn_oracle.o $(LIBCORE)
 PROGRAMS += $(NN_ORACLE)
 INTEGRATION_DEPS += $(NN_ORACLE)
 FORMAT_FILES += tests/tools/nn_oracle.c
+
+# The Cortex-M DSP paths (SXTB16/SMLAD, NN__DSP) built on the host with exact C
+# equivalents (-DNN_DSP_EMULATE), linked into a second check_kernels so that
+# `make test` checks them bit for bit against the reference kernels too.
+CORE_DSP_OBJS := $(CORE_SRCS:%.c=$(B)/dsp/%.o)
+$(B)/dsp/node-firmware/%.o: node-firmware/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -pedantic $(CPPFLAGS) $(BASE_CFLAGS) -DNN_DSP_EMULATE -c $< -o $@
+$(B)/libnncore_dsp.a: $(CORE_DSP_OBJS)
+	$(AR) rcs $@ $^
+$(B)/tests/unit/core/check_kernels_dsp: $(B)/tests/unit/core/check_kernels.o $(CORE_TEST_LIB_OBJS) $(B)/libnncore_dsp.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,check) -lm
+ifneq ($(wildcard tests/unit/core/check_kernels.c),)
+UNIT_TESTS += $(B)/tests/unit/core/check_kernels_dsp
+endif

@@ -182,6 +182,118 @@ nn__ld32(const void *p)
 	return v;
 }
 
+/*
+ * Cortex-M DSP extension (SXTB16, SXTAB16, SMLAD): two 16-bit MACs per
+ * instruction. NN__DSP selects the kernels' packed paths; on a target with
+ * __ARM_FEATURE_DSP they use the instructions, and -DNN_DSP_EMULATE builds the
+ * same paths on any host with exact C equivalents, so the DSP code is tested
+ * bit for bit by the ordinary unit and oracle tests.
+ */
+#if defined(__ARM_FEATURE_DSP) || defined(NN_DSP_EMULATE)
+#define NN__DSP 1
+
+/* Unaligned little-endian 32-bit load of four int8 values. */
+static inline uint32_t
+nn__ld4(const int8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#if defined(__ARM_FEATURE_DSP) && !defined(NN_DSP_EMULATE)
+/* bytes 0 and 2 of x, sign-extended to halfwords */
+static inline uint32_t
+nn__sxtb16(uint32_t x)
+{
+	uint32_t r;
+
+	__asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+	return r;
+}
+
+/* bytes 1 and 3 of x, sign-extended to halfwords */
+static inline uint32_t
+nn__sxtb16_hi(uint32_t x)
+{
+	uint32_t r;
+
+	__asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+	return r;
+}
+
+/* halfwords of a plus bytes 0 and 2 of x */
+static inline uint32_t
+nn__sxtab16(uint32_t a, uint32_t x)
+{
+	uint32_t r;
+
+	__asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(x));
+	return r;
+}
+
+/* halfwords of a plus bytes 1 and 3 of x */
+static inline uint32_t
+nn__sxtab16_hi(uint32_t a, uint32_t x)
+{
+	uint32_t r;
+
+	__asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+	return r;
+}
+
+/* acc + a.lo * b.lo + a.hi * b.hi (signed halfwords) */
+static inline int32_t
+nn__smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+	int32_t r;
+
+	__asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+	return r;
+}
+#else
+static inline uint32_t
+nn__pack16(int32_t lo, int32_t hi)
+{
+	return (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
+}
+
+static inline uint32_t
+nn__sxtb16(uint32_t x)
+{
+	return nn__pack16((int8_t)(x & 0xff), (int8_t)((x >> 16) & 0xff));
+}
+
+static inline uint32_t
+nn__sxtb16_hi(uint32_t x)
+{
+	return nn__pack16((int8_t)((x >> 8) & 0xff), (int8_t)(x >> 24));
+}
+
+static inline uint32_t
+nn__sxtab16(uint32_t a, uint32_t x)
+{
+	return nn__pack16((int16_t)(a & 0xffff) + (int8_t)(x & 0xff),
+	                  (int16_t)(a >> 16) + (int8_t)((x >> 16) & 0xff));
+}
+
+static inline uint32_t
+nn__sxtab16_hi(uint32_t a, uint32_t x)
+{
+	return nn__pack16((int16_t)(a & 0xffff) + (int8_t)((x >> 8) & 0xff),
+	                  (int16_t)(a >> 16) + (int8_t)(x >> 24));
+}
+
+static inline int32_t
+nn__smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a & 0xffff) * (int16_t)(b & 0xffff)) +
+	                 (uint32_t)((int16_t)(a >> 16) * (int16_t)(b >> 16)));
+}
+#endif
+#endif
+
 /* Requantizes an int32 accumulator to int8: multiplier, zero point, clamp. */
 static inline int8_t
 nn__requant(int32_t acc, int32_t mult, int shift, int32_t zp, int32_t lo, int32_t hi)

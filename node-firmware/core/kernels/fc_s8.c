@@ -112,7 +112,32 @@ nn_fc_s8_eval(const void *data, void *scratch)
 			const int8_t *sp = shift + u * pc;
 			int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 
-			for (i = 0; i + 2 <= depth; i += 2) {
+			i = 0;
+#ifdef NN__DSP
+			{
+				const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
+
+				for (; i + 4 <= depth; i += 4) {
+					uint32_t xv = nn__ld4(x + i), w_;
+					uint32_t xe = nn__sxtab16(offs, xv);
+					uint32_t xo = nn__sxtab16_hi(offs, xv);
+
+					w_ = nn__ld4(w0 + i);
+					a0 = nn__smlad(xo, nn__sxtb16_hi(w_),
+					               nn__smlad(xe, nn__sxtb16(w_), a0));
+					w_ = nn__ld4(w1 + i);
+					a1 = nn__smlad(xo, nn__sxtb16_hi(w_),
+					               nn__smlad(xe, nn__sxtb16(w_), a1));
+					w_ = nn__ld4(w2 + i);
+					a2 = nn__smlad(xo, nn__sxtb16_hi(w_),
+					               nn__smlad(xe, nn__sxtb16(w_), a2));
+					w_ = nn__ld4(w3 + i);
+					a3 = nn__smlad(xo, nn__sxtb16_hi(w_),
+					               nn__smlad(xe, nn__sxtb16(w_), a3));
+				}
+			}
+#else
+			for (; i + 2 <= depth; i += 2) {
 				int32_t v0 = x[i] + off, v1 = x[i + 1] + off;
 
 				a0 += v0 * w0[i] + v1 * w0[i + 1];
@@ -120,7 +145,8 @@ nn_fc_s8_eval(const void *data, void *scratch)
 				a2 += v0 * w2[i] + v1 * w2[i + 1];
 				a3 += v0 * w3[i] + v1 * w3[i + 1];
 			}
-			if (i < depth) {
+#endif
+			for (; i < depth; i++) {
 				int32_t v0 = x[i] + off;
 
 				a0 += v0 * w0[i];
