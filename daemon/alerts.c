@@ -57,6 +57,8 @@ struct alerts {
 	uint64_t drops_pending; /* rows dropped not yet reported by a raise */
 	uint64_t drops_total;   /* rows dropped since the alert was raised */
 	int64_t last_drop_ms;
+	bool have_depth; /* alerts_on_outbox_depth() was called */
+	uint64_t depth, depth_max;
 	struct alerts_stats stats;
 	char msg[192];
 };
@@ -728,6 +730,10 @@ rule_drops_check(struct alerts *a, int64_t now_ms)
 		a->drops_pending = 0;
 		return;
 	}
+	/* With the depth known, "drops ended" also means "room again": 90 % of the bound. */
+	if (a->drops_raised && a->have_depth && a->depth_max > 0 &&
+	    a->depth * 10 > a->depth_max * 9)
+		return;
 	if (a->drops_raised && now_ms - a->last_drop_ms >= a->cfg.outbox_drops_clear_ms) {
 		MSG(a, "no outbox drops for %" PRId64 " s (%" PRIu64 " rows dropped in total)",
 		    (now_ms - a->last_drop_ms) / 1000, a->drops_total + a->drops_pending);
@@ -1007,6 +1013,15 @@ alerts_on_outbox_drop(struct alerts *a, uint64_t count, int64_t now_ms)
 		a->drops_total += count;
 	else
 		a->drops_pending += count;
+	rule_drops_check(a, now_ms);
+}
+
+void
+alerts_on_outbox_depth(struct alerts *a, uint64_t rows, uint64_t max_rows, int64_t now_ms)
+{
+	a->have_depth = true;
+	a->depth = rows;
+	a->depth_max = max_rows;
 	rule_drops_check(a, now_ms);
 }
 

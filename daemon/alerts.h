@@ -19,7 +19,8 @@
  *                     inference_errors_min in one report; cleared after
  *                     inference_errors_clear_reports reports without growth
  *   outbox_drops      the gateway dropped outbox rows (broker away too long);
- *                     cleared after outbox_drops_clear_ms without a drop
+ *                     cleared after outbox_drops_clear_ms without a drop, once
+ *                     the outbox is below 90 % of its bound
  * and configurable rules on inference results ([rule:<name>] sections):
  *   rule              label == rule.label with score >= score_min for
  *                     `consecutive` results in a row; cleared after
@@ -234,6 +235,16 @@ void alerts_on_inference(struct alerts *a, uint32_t node_id, const char *label, 
 
 /* The store dropped count outbox rows to stay within its bound. */
 void alerts_on_outbox_drop(struct alerts *a, uint64_t count, int64_t now_ms);
+
+/*
+ * The outbox holds rows of at most max_rows now (call after each commit).
+ * With this feed, outbox_drops clears only once the outbox is below 90 % of
+ * its bound (and no row was dropped for outbox_drops_clear_s): while the
+ * broker stays away the alert stays raised, instead of clearing and being
+ * raised again by the row its own clear message displaced. Without it, the
+ * quiet period alone clears it.
+ */
+void alerts_on_outbox_depth(struct alerts *a, uint64_t rows, uint64_t max_rows, int64_t now_ms);
 
 /* Time-based rules (node_offline, outbox_drops clear, retries). Call about once a second. */
 void alerts_tick(struct alerts *a, int64_t now_ms);

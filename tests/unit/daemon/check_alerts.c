@@ -285,6 +285,28 @@ START_TEST(test_alerts_outbox_drops_raised_once_and_cleared_after_quiet_time)
 }
 END_TEST
 
+START_TEST(test_alerts_outbox_drops_stay_raised_while_the_outbox_is_full)
+{
+	cfg.outbox_drops_clear_ms = 60000;
+	start();
+	alerts_on_outbox_depth(al, 1000, 1000, 0);
+	alerts_on_outbox_drop(al, 10, 1000);
+	ck_assert_uint_eq(rec.n_raise, 1);
+	/* Broker still away: full, quiet for long, yet no clear (and so no re-raise). */
+	for (int64_t t = 2000; t < 1000000; t += 5000) {
+		alerts_on_outbox_depth(al, 1000, 1000, t);
+		alerts_tick(al, t);
+	}
+	ck_assert_uint_eq(rec.n, 1);
+	/* Draining: 95 % is not enough room, 90 % is. */
+	alerts_on_outbox_depth(al, 950, 1000, 1000001);
+	ck_assert_uint_eq(rec.n, 1);
+	alerts_on_outbox_depth(al, 900, 1000, 1000002);
+	ck_assert_uint_eq(rec.n_clear, 1);
+	ck_assert(rec.ev[1].value == 10);
+}
+END_TEST
+
 START_TEST(test_alerts_rule_raised_after_consecutive_and_cleared_with_hysteresis)
 {
 	add_rule("pump-anomaly",
@@ -604,6 +626,7 @@ alerts_suite(void)
 	tcase_add_test(
 	        tc, test_alerts_inference_errors_raised_on_growth_and_cleared_after_quiet_reports);
 	tcase_add_test(tc, test_alerts_outbox_drops_raised_once_and_cleared_after_quiet_time);
+	tcase_add_test(tc, test_alerts_outbox_drops_stay_raised_while_the_outbox_is_full);
 	tcase_add_test(tc, test_alerts_rule_raised_after_consecutive_and_cleared_with_hysteresis);
 	tcase_add_test(tc, test_alerts_rule_streak_broken_by_other_label_or_low_score);
 	tcase_add_test(tc, test_alerts_node_state_reports_first_frame_only_once);
