@@ -19,10 +19,10 @@ INTEGRATION_DEPS += $(CTL) $(MAKE_TEST_MODEL)
 FORMAT_FILES += tests/tools/make_test_model.c
 
 # make bench (core part): instructions per inference (callgrind, delta of 11
-# and 1 invokes), arena bytes and Cortex-M4 .text beside TFLM's figures from
-# ../shared/oracle; JSON to $(B)/bench/core.json.
+# and 1 invokes), arena bytes and Cortex-M4 .text per op set (read from the
+# core's size maps, core.mk) beside TFLM's figures from ../shared/oracle; JSON
+# to $(B)/bench/core.json.
 .PHONY: bench-core
-bench-core: $(CTL) $(B)/m4/libnncore.a
-	@B=$(B) CROSS=$(CROSS) tests/bench/core-bench
+bench-core: $(CTL) $(CORE_SIZE_MAPS)
+	@B=$(B) tests/bench/core-bench
 BENCH_TARGETS += bench-core
-FORMAT_FILES += tests/bench/core_probe_m4.c
