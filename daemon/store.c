@@ -643,7 +643,8 @@ store_delete_done(struct store *st, int64_t *ret_deleted)
 	size_t i = 0, j;
 	int r;
 
-	qsort(st->done, st->n_done, sizeof(st->done[0]), store_cmp_id);
+	if (st->n_done > 1)
+		qsort(st->done, st->n_done, sizeof(st->done[0]), store_cmp_id);
 	while (i < st->n_done) {
 		for (j = i + 1; j < st->n_done && st->done[j] <= st->done[j - 1] + 1; j++)
 			;
