@@ -7,8 +7,10 @@
 # built-in model, run on the M4 every 500 ms) and Health; acks flow back over
 # the UART, so every reading is stored exactly once. The daemon then restarts
 # while the nodes run on: their outboxes keep what was not acked and
-# retransmit it, still stored exactly once. Then everything stops cleanly
-# (daemon exit 0).
+# retransmit it, still stored exactly once. Then one node is power-cycled (its
+# QEMU restarted on the same flash store file): it comes back with its frame
+# counters and seqs moving on, so the gateway accepts it (no replay drop) and
+# its Health counts the reboot. Then everything stops cleanly (daemon exit 0).
 . "$TF_ROOT/tests/integration/lib.sh"
 . "$TF_ROOT/tests/tools/daemon-lib.sh"
 
@@ -32,15 +34,23 @@ mapfile -t IDS < <(grep -v '^#' "$TF_WORK/prov.txt" | cut -d, -f1)
 tfd_sub sub 'tinyfleet/gwtest/nodes/+/+'
 tfd_start tfd
 
+# start_node I: QEMU for node I, its working directory holding the flash
+# mirror, and the bridge from its UART socket to the pty the daemon opens.
+start_node() {
+	tf_spawn "qemu$1" env -C "$TF_WORK/n$1" timeout 300 qemu-system-arm -M mps2-an386 \
+		-display none -monitor none -serial "unix:$TF_WORK/n$1.sock,server=on,wait=on" \
+		-semihosting-config enable=on,target=native -kernel "$TF_WORK/n$1.elf"
+	tf_spawn "bridge$1" python3 "$BRIDGE" "$TF_WORK/n$1.sock" "$TF_WORK/tty-n$1"
+}
+
 tf_log "boot nodes ${IDS[*]} in QEMU"
 for i in 1 2; do
 	id=${IDS[$((i - 1))]}
 	"$PROV" -i 500 -H 2000 "$ELF" "$TF_WORK/n$i.elf" --enrolled "$TF_WORK/prov.txt" --node "$id" ||
 		tf_fail "cm-provision node $id"
-	tf_spawn "qemu$i" timeout 300 qemu-system-arm -M mps2-an386 -display none -monitor none \
-		-serial "unix:$TF_WORK/n$i.sock,server=on,wait=on" \
-		-semihosting-config enable=on,target=native -kernel "$TF_WORK/n$i.elf"
-	tf_spawn "bridge$i" python3 "$BRIDGE" "$TF_WORK/n$i.sock" "$TF_WORK/tty-n$i"
+	mkdir -p "$TF_WORK/n$i"
+	: >"$TF_WORK/n$i/tinyfleet-flash.bin" # the flash store persists here (flash.h)
+	start_node "$i"
 done
 for i in 1 2; do
 	tf_wait_for 10 grep -q ready "$TF_WORK/bridge$i.log" || tf_fail "bridge $i: $(cat "$TF_WORK/bridge$i.log")"
@@ -97,10 +107,25 @@ n=$(tfd_sql "SELECT COUNT(*) = COUNT(DISTINCT node_id * 1000000 + seq) FROM read
 [ "$n" = 1 ] || tf_fail "duplicate readings stored after the restart"
 tf_log "after restart: $(tfd_sql 'SELECT COUNT(*) FROM readings') readings, no seq missing, none twice"
 
+tf_log "power-cycle node ${IDS[0]} (new QEMU process, same flash store)"
+max1=$(tfd_sql "SELECT MAX(seq) FROM readings WHERE node_id = ${IDS[0]}")
+kill -TERM "$TF_PID_qemu1"; wait "$TF_PID_qemu1" 2>/dev/null
+wait "$TF_PID_bridge1" 2>/dev/null # it ends with its socket
+start_node 1
+tf_wait_for 10 grep -q ready "$TF_WORK/bridge1.log" || tf_fail "bridge 1 after the power cycle"
+back() {
+	[ "$(tfd_sql "SELECT COUNT(*) FROM readings WHERE node_id = ${IDS[0]} AND seq > $max1")" -ge 4 ] &&
+		tfd_sql "SELECT data FROM health WHERE node_id = ${IDS[0]}" | grep -q '"reboots":2'
+}
+tf_wait_for 60 back || tf_fail "node ${IDS[0]} not accepted after its power cycle (readings after seq $max1: $(tfd_sql "SELECT COUNT(*) FROM readings WHERE node_id = ${IDS[0]} AND seq > $max1"))"
+tf_log "node ${IDS[0]} back: seqs after $max1 stored, Health reboots 2"
+
 tf_log "stop: nodes, then the daemon"
 for i in 1 2; do
 	eval "kill -TERM \$TF_PID_qemu$i"
 	eval "wait \$TF_PID_qemu$i" 2>/dev/null
 done
 tfd_stop tfd2
+grep -q 'forged 0, replay 0)' "$TF_WORK/tfd2.log" ||
+	tf_fail "the daemon dropped frames: $(grep stopped: "$TF_WORK/tfd2.log")"
 tf_log "PASS"

@@ -144,6 +144,22 @@ board_debug_puts(const char *s)
 #endif
 }
 
+int32_t
+board_semihost(uint32_t op, void *args)
+{
+#ifdef CM_SEMIHOSTING
+	register uint32_t r0 __asm__("r0") = op;
+	register void *r1 __asm__("r1") = args;
+
+	__asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+	return (int32_t)r0;
+#else
+	(void)op;
+	(void)args;
+	return -1;
+#endif
+}
+
 size_t
 board_stack_free(void)
 {

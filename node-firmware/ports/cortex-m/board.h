@@ -106,6 +106,12 @@ void board_exit(int code) __attribute__((noreturn));
  */
 void board_debug_puts(const char *s);
 
+/*
+ * One semihosting call (op in r0, args block in r1); returns r0. Only with
+ * CM_SEMIHOSTING; otherwise returns -1 without trapping.
+ */
+int32_t board_semihost(uint32_t op, void *args);
+
 /* Top of the stack and the lowest address it may reach (linker script). */
 size_t board_stack_free(void);
 

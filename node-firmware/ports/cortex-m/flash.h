@@ -15,6 +15,14 @@
  * as a factory erase would. A software reset keeps the memory (QEMU reloads
  * only the image's own sections), so the agent's state, counter reservations,
  * outbox and model slots survive a reboot within one QEMU run.
+ *
+ * Across QEMU runs (a power cycle), the store persists when a mirror file is
+ * there: with semihosting, if QEMU's working directory holds
+ * CM_FLASH_MIRROR (cm-run creates it), a fresh boot loads the whole store
+ * from it, and every program and erase is written through to it. The memory
+ * stays the truth during a run; the file is what a power cycle keeps, like
+ * the POSIX port's file-backed flash. An empty or wrong-sized file is
+ * formatted.
  */
 #ifndef TF_CM_FLASH_H
 #define TF_CM_FLASH_H
@@ -26,12 +34,16 @@
 
 #define CM_FLASH_SECTOR 4096u
 #define CM_FLASH_MARKER 0x54534654u /* "TFST" */
+#define CM_FLASH_MIRROR "tinyfleet-flash.bin"
 
 struct cm_flash {
 	uint8_t *base;           /* first byte of the agent's device (STORE + one sector) */
 	uint32_t size;           /* bytes, a multiple of CM_FLASH_SECTOR */
 	uint32_t writes, erases; /* operations since boot */
+	int32_t mirror;          /* semihosting handle of the mirror file, -1: none */
+	uint32_t mirror_errors;  /* write-throughs that failed */
 	uint8_t formatted;       /* 1 when this boot found no marker and erased */
+	uint8_t loaded;          /* 1 when this boot loaded the store from the mirror */
 };
 
 /* Binds to STORE (linker symbols) and formats it when the marker is missing. */
