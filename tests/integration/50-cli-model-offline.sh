@@ -100,6 +100,19 @@ PY
 expect_rc 0 "$CTL" model inspect names.tflite --json
 python3 -c "import json; json.load(open('out'))" || tf_fail "names inspect JSON: $(cat out)"
 
+tf_log "--input RAW feeds several inputs back to back"
+$MK two.tflite two_inputs || tf_fail "make_test_model two_inputs"
+printf '\001\002\003\004\012\024\036\050\144\310\001\002' >two.raw   # [1,2,3,4] then [[10,20,30,40],[100,-56,1,2]]
+expect_rc 0 "$CTL" model run two.tflite --input two.raw --json
+python3 - out <<'PY' || tf_fail "two inputs: $(cat out)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [i["shape"] for i in d["inputs"]] == [[1, 4], [1, 2, 4]], d["inputs"]
+assert d["outputs"][0]["values"] == [11, 22, 33, 44, 101, -54, 4, 6], d["outputs"][0]["values"]
+PY
+expect_rc 1 "$CTL" model run two.tflite --input in7.raw
+grep -q "inputs need 12" err || tf_fail "two inputs, wrong size: $(cat err)"
+
 tf_log "errors: missing file, corrupt model, unsupported model, wrong input size"
 expect_rc 1 "$CTL" model inspect missing.tflite
 grep -q "missing.tflite" err || tf_fail "missing-file error does not name the file: $(cat err)"

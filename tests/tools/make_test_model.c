@@ -3,7 +3,7 @@
  * flatbuffer builder, for integration tests that must not depend on
  * ../shared.
  *
- *	make_test_model OUT.tflite [ok|unsupported|corrupt|names]
+ *	make_test_model OUT.tflite [ok|unsupported|corrupt|names|two_inputs]
  *
  * ok:          input int8 [1,8,8,2] -> CONV_2D 3x3 RELU (4 ch, per-channel)
  *              -> AVERAGE_POOL_2D 8x8 -> RESHAPE [1,4] -> FULLY_CONNECTED 3
@@ -12,6 +12,8 @@
  * corrupt:     the ok model with the Model table's vtable offset broken
  * names:       one FULLY_CONNECTED whose tensor names hold a quote, a
  *              backslash, a newline, UTF-8 and a byte that is not UTF-8
+ * two_inputs:  ADD of a [1,4] and a [1,2,4] input (broadcast), output [1,2,4],
+ *              all scales 1 and zero points 0, so the output is the sum
  *
  * Weights come from a fixed seed, so the bytes are the same on every run.
  */
@@ -87,6 +89,19 @@ build_names(struct tb *b)
 	return tb_io(b, &t_in, 1, &t_out, 1);
 }
 
+static int
+build_two_inputs(struct tb *b)
+{
+	int32_t ins[2];
+	int t_out;
+
+	ins[0] = tb_tensor_q(b, TB_INT8, (int32_t[]){1, 4}, 2, 1.0f, 0);
+	ins[1] = tb_tensor_q(b, TB_INT8, (int32_t[]){1, 2, 4}, 3, 1.0f, 0);
+	t_out = tb_tensor_q(b, TB_INT8, (int32_t[]){1, 2, 4}, 3, 1.0f, 0);
+	tb_binary(b, TB_OP_ADD, ins[0], ins[1], t_out, TB_ACT_NONE);
+	return tb_io(b, ins, 2, &t_out, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -98,8 +113,8 @@ main(int argc, char **argv)
 	int rc = 1;
 
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr,
-		        "usage: make_test_model OUT.tflite [ok|unsupported|corrupt|names]\n");
+		fprintf(stderr, "usage: make_test_model OUT.tflite "
+		                "[ok|unsupported|corrupt|names|two_inputs]\n");
 		return 2;
 	}
 	b = tb_new();
@@ -109,6 +124,8 @@ main(int argc, char **argv)
 		build_ok(b);
 	} else if (strcmp(kind, "unsupported") == 0) {
 		build_unsupported(b);
+	} else if (strcmp(kind, "two_inputs") == 0) {
+		build_two_inputs(b);
 	} else if (strcmp(kind, "names") == 0) {
 		build_names(b);
 	} else if (strcmp(kind, "corrupt") == 0) {
