@@ -43,6 +43,7 @@ struct ingest {
 	int64_t last_tick_ms, last_retention_ms, last_reload_ms;
 	int retention_idle; /* 1: the last step found nothing to delete */
 	int store_alert_raised;
+	int closing; /* timers still to close before free */
 	int64_t store_dropped_seen;
 	struct ingest_stats stats;
 };
@@ -657,13 +658,13 @@ ingest_timer_closed(uv_handle_t *h)
 {
 	struct ingest *in = h->data;
 
-	/* The retry timer closes last (see ingest_free). */
-	if (h == (uv_handle_t *)&in->retry_timer) {
-		free(in->recs);
-		free(in->flat);
-		free(in->arena);
-		free(in);
-	}
+	/* Both timers must be closed before the memory goes (libuv's close order is not ours). */
+	if (--in->closing > 0)
+		return;
+	free(in->recs);
+	free(in->flat);
+	free(in->arena);
+	free(in);
 }
 
 void
@@ -671,6 +672,7 @@ ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
+	in->closing = 2;
 	uv_close((uv_handle_t *)&in->commit_timer, ingest_timer_closed);
 	uv_close((uv_handle_t *)&in->retry_timer, ingest_timer_closed);
 }
