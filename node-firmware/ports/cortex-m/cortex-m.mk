@@ -111,13 +111,20 @@ $(B)/$(CM_DIR)/tools/cm-layout.o: EXTRA_CFLAGS += -DCM_STORE_BYTES=786432u
 $(CM_B)/cm-layout: $(B)/$(CM_DIR)/tools/cm-layout.o $(LIBAGENT) $(LIBWIRE) $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
+.PHONY: size-firmware
+size-firmware: $(CM_NODE)
+	@echo "node.elf (Cortex-M4F, 1 MiB flash / 256 KiB RAM part):"
+	@$(CROSS)size $(CM_NODE) | tail -n 1 | awk '{ printf "  .text %s  .data %s  .bss %s\n", $$1, $$2, $$3 }'
+SIZE_TARGETS += size-firmware
+
 .PHONY: firmware
 firmware: $(CM_NODE) $(CM_NODE:.elf=.bin) $(CM_PROVISION) $(CM_B)/cm-layout
 	@echo "node.elf for a Cortex-M4F with 1 MiB flash / 256 KiB RAM (nRF52840 class):"
 	@$(CROSS)size $(CM_NODE)
 	@$(CM_B)/cm-layout | tail -n 1
 
-M4_LIBS += $(CM_NODE) $(CM_PROVISION)
+M4_LIBS += $(CM_NODE)
+PROGRAMS += $(CM_PROVISION)
 INTEGRATION_DEPS += $(CM_NODE) $(CM_PROVISION) $(CM_B)/cm-layout
 
 # `make run-firmware CM_ENROLLED=prov.txt [CM_NODE_ID=N] [CM_TTY=path |
