@@ -171,6 +171,7 @@ log_compact(struct agent_outbox *ob)
 	ob->log_active = to;
 	ob->log_gen++;
 	ob->log_pos = pos;
+	ob->n_pend = 0; /* the snapshot holds only live entries */
 	return 0;
 fail:
 	ob->log_errors++;
@@ -194,18 +195,45 @@ log_append(struct agent_outbox *ob, const uint8_t *rec, uint32_t n)
 	return 0;
 }
 
-static int
-log_del(struct agent_outbox *ob, const uint32_t *seqs, uint32_t n)
+#define DEL_MAX (REC_HDR + 4 * AGENT_OUTBOX_CAP + 4)
+
+/* Builds the DEL record of the pending removals into buf; returns its size (0: none). */
+static uint32_t
+del_build(struct agent_outbox *ob, uint8_t *buf)
 {
-	uint8_t buf[REC_HDR + 4 * AGENT_OUTBOX_CAP + 4], pl[4 * AGENT_OUTBOX_CAP];
-	uint32_t i, len;
+	uint8_t pl[4 * AGENT_OUTBOX_CAP];
+	uint32_t i;
+
+	if (ob->n_pend == 0)
+		return 0;
+	for (i = 0; i < ob->n_pend; i++)
+		put32(pl + 4 * i, ob->pend_del[i]);
+	return rec_build(buf, REC_DEL, ob->n_pend, pl, 4 * ob->n_pend, NULL, 0);
+}
+
+int
+agent_outbox_flush(struct agent_outbox *ob)
+{
+	uint8_t buf[DEL_MAX];
+	uint32_t n = del_build(ob, buf);
+	int r;
 
 	if (n == 0)
 		return 0;
-	for (i = 0; i < n; i++)
-		put32(pl + 4 * i, seqs[i]);
-	len = rec_build(buf, REC_DEL, n, pl, 4 * n, NULL, 0);
-	return log_append(ob, buf, len);
+	r = log_append(ob, buf, n);
+	ob->n_pend = 0; /* written, or compacted away by log_append */
+	return r;
+}
+
+/* Records a removal; it reaches flash with the next append or flush. */
+static void
+pend_del(struct agent_outbox *ob, uint32_t seq)
+{
+	if (ob->ops == NULL)
+		return;
+	if (ob->n_pend == AGENT_OUTBOX_CAP)
+		(void)agent_outbox_flush(ob);
+	ob->pend_del[ob->n_pend++] = seq;
 }
 
 /* Reads the header of half h; returns 1 and its gen/next_seq when valid. */
@@ -344,7 +372,7 @@ int
 agent_outbox_push(struct agent_outbox *ob, uint32_t seq, enum agent_msg_kind kind,
                   const uint8_t *msg, size_t len, uint32_t now_ms)
 {
-	uint8_t buf[REC_MAX];
+	uint8_t buf[DEL_MAX + REC_MAX];
 	uint8_t k = (uint8_t)kind;
 	struct agent_outbox_entry *victim = NULL;
 	int dropped = 0;
@@ -363,22 +391,31 @@ agent_outbox_push(struct agent_outbox *ob, uint32_t seq, enum agent_msg_kind kin
 			if (victim == NULL)
 				victim = oldest_of(ob, 0);
 		}
-		n = victim->seq;
+		pend_del(ob, victim->seq);
 		remove_ram(ob, victim);
 		ob->drops++;
 		dropped = 1;
-		(void)log_del(ob, &n, 1);
 	}
 	insert_ram(ob, seq, k, msg, len, now_ms);
-	n = rec_build(buf, REC_ENQ, seq, &k, 1, msg, (uint32_t)len);
+	if (ob->ops == NULL)
+		return dropped;
+	/*
+	 * Pending removals and the new entry go to flash in one write. The entry
+	 * must be there before its first transmission (its seq must never be
+	 * reused); removals may lag, since a reboot that forgets one only resends
+	 * a message the gateway already has, which it acks again as a duplicate.
+	 */
+	n = del_build(ob, buf);
+	n += rec_build(buf + n, REC_ENQ, seq, &k, 1, msg, (uint32_t)len);
 	(void)log_append(ob, buf, n); /* a log failure is counted; the entry stays in RAM */
+	ob->n_pend = 0;
 	return dropped;
 }
 
 int
 agent_outbox_ack(struct agent_outbox *ob, uint32_t cumulative, uint64_t sack)
 {
-	uint32_t gone[AGENT_OUTBOX_CAP], n = 0, i;
+	uint32_t n = 0, i;
 
 	for (i = 0; i < AGENT_OUTBOX_CAP; i++) {
 		struct agent_outbox_entry *e = &ob->e[i];
@@ -387,11 +424,11 @@ agent_outbox_ack(struct agent_outbox *ob, uint32_t cumulative, uint64_t sack)
 			continue;
 		d = e->seq - cumulative; /* wraps: seqs below cumulative give huge d */
 		if ((int32_t)d <= 0 || (d <= 64 && ((sack >> (d - 1)) & 1u))) {
-			gone[n++] = e->seq;
+			pend_del(ob, e->seq);
 			remove_ram(ob, e);
+			n++;
 		}
 	}
-	(void)log_del(ob, gone, n);
 	return (int)n;
 }
 

@@ -75,12 +75,14 @@ struct agent_outbox {
 	/* flash log */
 	const struct port_ops *ops;
 	void *ctx;
-	uint32_t log_off[2]; /* first byte of each half */
-	uint32_t log_half;   /* bytes per half */
-	uint32_t log_active; /* 0 or 1 */
-	uint32_t log_gen;    /* generation of the active half */
-	uint32_t log_pos;    /* next append offset inside the active half */
-	uint32_t log_errors; /* flash writes that failed (entry kept in RAM) */
+	uint32_t log_off[2];                 /* first byte of each half */
+	uint32_t log_half;                   /* bytes per half */
+	uint32_t log_active;                 /* 0 or 1 */
+	uint32_t log_gen;                    /* generation of the active half */
+	uint32_t log_pos;                    /* next append offset inside the active half */
+	uint32_t log_errors;                 /* flash writes that failed (entry kept in RAM) */
+	uint32_t pend_del[AGENT_OUTBOX_CAP]; /* removals not yet in the log */
+	uint32_t n_pend;
 };
 
 /* Bytes one half must hold: two snapshots of a full outbox. */
@@ -107,12 +109,18 @@ void agent_outbox_set_rto(struct agent_outbox *ob, uint32_t initial_ms, uint32_t
 int agent_outbox_push(struct agent_outbox *ob, uint32_t seq, enum agent_msg_kind kind,
                       const uint8_t *msg, size_t len, uint32_t now_ms);
 
+/* Writes pending removals to the log now (orderly shutdown). 0 or AGENT_EIO. */
+int agent_outbox_flush(struct agent_outbox *ob);
+
 /* Returns the next application seq and advances it (never 0). */
 uint32_t agent_outbox_take_seq(struct agent_outbox *ob);
 
 /*
  * Applies an Ack: removes every entry with seq <= cumulative and every seq
- * cumulative + 1 + i whose bit i is set. Returns the number removed.
+ * cumulative + 1 + i whose bit i is set. Returns the number removed. The
+ * removals reach flash with the next push (in the same write) or
+ * agent_outbox_flush(): a reset before that resends messages the gateway
+ * already acked, which it acks again without storing them twice.
  */
 int agent_outbox_ack(struct agent_outbox *ob, uint32_t cumulative, uint64_t sack);
 

@@ -772,6 +772,7 @@ main(int argc, char **argv)
 	sigset_t mask;
 	long rss0, rss1;
 	double cpu0, t0;
+	uint32_t i;
 	int r = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -812,6 +813,10 @@ main(int argc, char **argv)
 	t0 = (double)sim_now_us() / 1e6;
 	run(&s);
 	rss1 = rss_bytes();
+	/* Acks not yet in flash would only cause resends after a restart; write them now. */
+	for (i = 0; i < s.n; i++)
+		if (s.nodes[i].booted)
+			(void)agent_outbox_flush(&s.nodes[i].a.ob);
 	if (s.o.dump != NULL)
 		write_dump(&s);
 	if (s.o.stats)

@@ -146,7 +146,8 @@ START_TEST(test_outbox_survives_reboot_with_entries_and_next_seq)
 	for (i = 0; i < 10; i++)
 		push(i % 3 ? AGENT_KIND_INFERENCE : AGENT_KIND_HEALTH, 0);
 	agent_outbox_ack(&ob, 4, 1u << 1); /* removes 1-4 and 6 */
-	memset(&ob, 0x5a, sizeof(ob));     /* RAM is lost */
+	ck_assert_int_eq(agent_outbox_flush(&ob), 0);
+	memset(&ob, 0x5a, sizeof(ob)); /* RAM is lost */
 	ck_assert_int_eq(agent_outbox_open(&ob, &mock_port_ops, mp, &lay, 77), 0);
 	ck_assert_uint_eq(ob.count, 5);
 	ck_assert(has(5) && !has(6) && has(7) && has(8) && has(9) && has(10));
@@ -171,6 +172,7 @@ START_TEST(test_outbox_compaction_keeps_live_entries_over_many_cycles)
 	}
 	ck_assert_uint_gt(ob.log_gen, gen0 + 5);
 	ck_assert_uint_eq(ob.log_errors, 0);
+	ck_assert_int_eq(agent_outbox_flush(&ob), 0);
 	memset(&ob, 0, sizeof(ob));
 	ck_assert_int_eq(agent_outbox_open(&ob, &mock_port_ops, mp, &lay, 0), 0);
 	ck_assert_uint_eq(ob.next_seq, 2001);
@@ -186,9 +188,39 @@ START_TEST(test_outbox_seq_continues_after_reboot_when_everything_was_acked)
 	for (i = 0; i < 3; i++)
 		push(AGENT_KIND_INFERENCE, 0);
 	agent_outbox_ack(&ob, 3, 0);
+	ck_assert_int_eq(agent_outbox_flush(&ob), 0);
 	ck_assert_int_eq(agent_outbox_open(&ob, &mock_port_ops, mp, &lay, 0), 0);
 	ck_assert_uint_eq(ob.count, 0);
 	ck_assert_uint_eq(agent_outbox_take_seq(&ob), 4);
+}
+END_TEST
+
+START_TEST(test_outbox_acks_reach_flash_with_the_next_push_in_one_write)
+{
+	uint32_t w;
+
+	push(AGENT_KIND_INFERENCE, 0);
+	push(AGENT_KIND_INFERENCE, 0);
+	w = mp->writes;
+	agent_outbox_ack(&ob, 1, 0);
+	ck_assert_uint_eq(mp->writes, w); /* deferred */
+	push(AGENT_KIND_INFERENCE, 0);
+	ck_assert_uint_eq(mp->writes, w + 1); /* DEL and ENQ together */
+	ck_assert_int_eq(agent_outbox_open(&ob, &mock_port_ops, mp, &lay, 0), 0);
+	ck_assert(!has(1) && has(2) && has(3));
+}
+END_TEST
+
+START_TEST(test_outbox_unflushed_ack_only_resends_after_a_reset)
+{
+	push(AGENT_KIND_INFERENCE, 0);
+	push(AGENT_KIND_INFERENCE, 0);
+	agent_outbox_ack(&ob, 2, 0);
+	/* Reset before any flush: the entries come back and are sent again (the
+	 * gateway acks them as duplicates); the seq counter does not go back. */
+	ck_assert_int_eq(agent_outbox_open(&ob, &mock_port_ops, mp, &lay, 0), 0);
+	ck_assert(has(1) && has(2));
+	ck_assert_uint_eq(agent_outbox_take_seq(&ob), 3);
 }
 END_TEST
 
@@ -358,6 +390,8 @@ outbox_suite(void)
 	tcase_add_test(tc, test_outbox_survives_reboot_with_entries_and_next_seq);
 	tcase_add_test(tc, test_outbox_compaction_keeps_live_entries_over_many_cycles);
 	tcase_add_test(tc, test_outbox_seq_continues_after_reboot_when_everything_was_acked);
+	tcase_add_test(tc, test_outbox_acks_reach_flash_with_the_next_push_in_one_write);
+	tcase_add_test(tc, test_outbox_unflushed_ack_only_resends_after_a_reset);
 	tcase_add_test(tl, test_outbox_full_drops_oldest_inference_never_health);
 	tcase_add_test(tl, test_outbox_full_of_health_refuses_new_inference_and_counts_it);
 	tcase_add_test(tl, test_outbox_ack_far_above_window_and_unknown_seqs_is_harmless);
