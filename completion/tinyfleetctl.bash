@@ -3,15 +3,27 @@
 # The commands, their subcommands and their options come from
 # `tinyfleetctl --help` itself (read once per shell), so the completion never
 # falls behind the program. The help lists each command on a line indented by
-# two spaces:  "  model run FILE (--input RAW | --random SEED) [--json]".
+# two spaces, "  model run FILE (--input RAW | --random SEED) [--json]", options
+# that do not fit continue on lines that start with "[" further in, and the
+# daemon commands share --socket PATH.
 # Installed as $(datadir)/bash-completion/completions/tinyfleetctl.
 
-_tinyfleetctl_commands()
+# Sets _tinyfleetctl_help (once per shell: call it outside $(...)).
+_tinyfleetctl_load()
 {
 	if [[ -z ${_tinyfleetctl_help-} ]]; then
 		_tinyfleetctl_help=$("${1:-tinyfleetctl}" --help 2>&1)
 	fi
-	printf '%s\n' "$_tinyfleetctl_help" | sed -n 's/^  \([a-z][a-z0-9-]*\)/\1/p'
+}
+
+# One line per command: "group [sub] ARGS... [--options]".
+_tinyfleetctl_commands()
+{
+	printf '%s\n' "$_tinyfleetctl_help" | awk '
+		/^  [a-z]/ { if (cmd != "") print cmd; cmd = substr($0, 3); next }
+		/^   +\[/ && cmd != "" { sub(/^ +/, " "); cmd = cmd $0; next }
+		{ if (cmd != "") print cmd; cmd = "" }
+		END { if (cmd != "") print cmd }'
 }
 
 _tinyfleetctl()
@@ -27,7 +39,8 @@ _tinyfleetctl()
 	fi
 
 	local lines line cmd="" sub="" i w
-	lines=$(_tinyfleetctl_commands "${words[0]}")
+	_tinyfleetctl_load "${words[0]}"
+	lines=$(_tinyfleetctl_commands)
 
 	# The command and subcommand typed so far (words that are not options).
 	for ((i = 1; i < cword; i++)); do
@@ -47,7 +60,7 @@ _tinyfleetctl()
 
 	local subs
 	subs=$(awk -v c="$cmd" '$1 == c && $2 ~ /^[a-z][a-z0-9-]*$/ { print $2 }' <<<"$lines" | sort -u)
-	if [[ -z $sub && -n $subs ]]; then
+	if [[ -z $sub && -n $subs && $cur != -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
 		return
 	fi
@@ -56,7 +69,11 @@ _tinyfleetctl()
 	[[ -z $subs ]] && sub=""
 	line=$(awk -v c="$cmd" -v s="$sub" '$1 == c && ($2 == s || s == "") { print; exit }' <<<"$lines")
 	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$line" | sort -u)" -- "$cur")
+		local opts
+		opts=$(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$line")
+		# Every daemon command (all but the offline model tools) takes --socket.
+		[[ $cmd != model && $_tinyfleetctl_help == *--socket* ]] && opts+=$'\n--socket'
+		mapfile -t COMPREPLY < <(compgen -W "$(sort -u <<<"$opts")" -- "$cur")
 		return
 	fi
 	mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -38,8 +38,12 @@ for p in "${pages[@]}"; do
 	echo "$p: $(wc -l <<<"$text") lines, no warnings"
 done
 
-# Options a --help text names: -x and --long-name words.
-help_opts() { grep -oE '(^|[][ ,|(])--?[a-zA-Z][a-zA-Z0-9-]*' | sed -E 's/^[][ ,|(]//' | sort -u; }
+# Options a --help text names: -x and --long-name words (not placeholders
+# such as "-TAG...").
+help_opts() {
+	grep -oE '(^|[][ ,|(])(--[a-z][a-z0-9-]*|-[a-zA-Z])([^a-zA-Z0-9-]|$)' |
+		sed -E 's/^[][ ,|(]//; s/[^a-zA-Z0-9-]$//' | sort -u
+}
 # The option terms of a page's OPTIONS section, one .TP term per line
 # ("-c, --config file" gives "-c --config").
 page_terms() {
