@@ -342,6 +342,34 @@ START_TEST(test_store_hot_queries_use_the_node_time_index)
 }
 END_TEST
 
+START_TEST(test_store_hot_queries_keep_the_index_at_100m_rows)
+{
+	char plan[1024];
+
+	/*
+	 * Make the planner believe the table holds 100 million rows from 10,000
+	 * nodes (sqlite_stat1, as ANALYZE would write it): the plan must stay
+	 * an index range scan, not a full scan or a sort.
+	 */
+	ck_assert_int_eq(sqlite3_exec(store__db(st),
+	                              "ANALYZE; DELETE FROM sqlite_stat1;"
+	                              "INSERT INTO sqlite_stat1 VALUES"
+	                              " ('readings', 'readings_node_t', '100000000 10000 1'),"
+	                              " ('readings', NULL, '100000000');"
+	                              "ANALYZE sqlite_schema;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(store_explain_hot_queries(st, plan, sizeof(plan)), 0);
+	printf("EXPLAIN QUERY PLAN with 100M-row statistics:\n%s", plan);
+	ck_assert_ptr_nonnull(
+	        strstr(plan, "SEARCH readings USING INDEX readings_node_t (node_id=?)"));
+	ck_assert_ptr_nonnull(
+	        strstr(plan, "SEARCH readings USING INDEX readings_node_t (node_id=? AND t_ms>?)"));
+	ck_assert_ptr_null(strstr(plan, "SCAN"));
+	ck_assert_ptr_null(strstr(plan, "TEMP B-TREE"));
+}
+END_TEST
+
 START_TEST(test_store_retention_deletes_old_rows_in_small_batches)
 {
 	struct store_rec r[10];
@@ -497,6 +525,7 @@ store_suite(void)
 	tcase_add_test(core, test_store_outbox_fetch_in_id_order_and_done_deletes_at_next_commit);
 	tcase_add_test(core, test_store_hot_queries_use_the_node_time_index);
 	tcase_add_test(core, test_store_retention_deletes_old_rows_in_small_batches);
+	tcase_add_test(limits, test_store_hot_queries_keep_the_index_at_100m_rows);
 	tcase_add_test(limits, test_store_outbox_bound_drops_oldest_inference_never_alerts);
 	tcase_add_test(limits, test_store_retention_by_size_deletes_oldest);
 	tcase_add_test(errors, test_store_commit_on_full_disk_rolls_back_and_retries);
