@@ -137,6 +137,19 @@ if [ -f "$TF_ROOT/config/tinyfleetd.conf" ]; then
 	done <"$conf"
 	[ $n -gt 0 ] || tf_fail "found no keys in $conf"
 	echo "tinyfleetd.conf(5): all $n keys of config/tinyfleetd.conf, each under its section"
+	# The other way: the keys in daemon/config.c's own table ([mqtt], [alerts]
+	# and [rule:*] are parsed elsewhere) are all in the shipped file, which the
+	# page is made from.
+	table=$(grep -oE 'K_[A-Z0-9]+\("[a-z_]+", "[a-z_]+"' "$TF_ROOT/daemon/config.c" 2>/dev/null |
+		sed -E 's/.*\("([a-z_]+)", "([a-z_]+)"/\1 \2/' || true)
+	m=0
+	while read -r sec key; do
+		[ -n "$key" ] || continue
+		awk -v s="[$sec]" -v k="$key" '/^[#;]?\[/ { on = ($0 ~ "^[#;]?\\" s) } on && $0 ~ "^[#;]?" k " *=" { f = 1 } END { exit !f }' "$conf" ||
+			tf_fail "daemon/config.c knows [$sec] $key, config/tinyfleetd.conf (and so tinyfleetd.conf(5)) does not"
+		m=$((m + 1))
+	done <<<"$table"
+	echo "daemon/config.c: all $m keys of its table are in config/tinyfleetd.conf"
 	if [ -x "$TF_BUILD/tinyfleetd" ]; then
 		"$TF_BUILD/tinyfleetd" --check-config -c "$conf" >"$TF_WORK/check.log" 2>&1 ||
 			{ cat "$TF_WORK/check.log"; tf_fail "tinyfleetd rejects the shipped config/tinyfleetd.conf"; }
