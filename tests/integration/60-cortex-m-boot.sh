@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 60-cortex-m-boot: the bare-metal Cortex-M4F image boots in QEMU mps2-an386,
 # prints over UART0 as raw bytes (no stdio in the image), SysTick wakes it from
-# WFI, its clock (the 25 MHz dual timer) runs, the FPU is on, and semihosting's extended exit ends QEMU
+# WFI, its clock (the 25 MHz dual timer) runs, the FPU is on, a starved
+# watchdog's NMI records the reason in no-init RAM and resets the core (the
+# second boot reads it back), and semihosting's extended exit ends QEMU
 # with the image's exit code.
 . "$TF_ROOT/tests/integration/lib.sh"
 
@@ -18,6 +20,8 @@ cat "$TF_WORK/uart.txt"
 [ "$rc" -eq 0 ] || tf_fail "QEMU exit code $rc (semihosting exit 0 expected)"
 grep -q '^tinyfleet cortex-m smoke: boot ok$' "$TF_WORK/uart.txt" || tf_fail "no boot banner"
 grep -q '^smoke: done$' "$TF_WORK/uart.txt" || tf_fail "no end line"
+grep -q '^smoke: watchdog reset ok, no-init RAM kept$' "$TF_WORK/uart.txt" ||
+	tf_fail "no watchdog reset with the reason kept"
 
 # elapsed_us E counter timer C systicks S fpu 3 stack_free F: C / E must be 25 ticks/us.
 read -r us ticks systicks fpu < <(awk '/^elapsed_us/ { print $2, $5, $7, $9 }' "$TF_WORK/uart.txt")
@@ -26,4 +30,4 @@ read -r us ticks systicks fpu < <(awk '/^elapsed_us/ { print $2, $5, $7, $9 }' "
 [ "$us" -ge 30000 ] || tf_fail "3 SysTick periods took only $us us"
 ratio=$(( ticks / us ))
 [ "$ratio" -ge 24 ] && [ "$ratio" -le 26 ] || tf_fail "timer runs at $ratio ticks/us, 25 expected"
-echo "OK: boot, UART, SysTick, timer ($ratio ticks/us), FPU, semihosting exit"
+echo "OK: boot, UART, SysTick, timer ($ratio ticks/us), FPU, watchdog reset, semihosting exit"

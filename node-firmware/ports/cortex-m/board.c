@@ -103,6 +103,24 @@ board_cycles_are_dwt(void)
 }
 
 void
+board_watchdog_start(uint32_t ms)
+{
+	WDOG_LOCK = WDOG_UNLOCK;
+	WDOG_LOAD = (BOARD_CLOCK_HZ / 1000u) * ms;
+	WDOG_INTCLR = 1u;
+	WDOG_CONTROL = WDOG_INTEN | WDOG_RESEN;
+	WDOG_LOCK = 0;
+}
+
+void
+board_watchdog_feed(void)
+{
+	WDOG_LOCK = WDOG_UNLOCK;
+	WDOG_INTCLR = 1u; /* clears the interrupt and reloads the counter */
+	WDOG_LOCK = 0;
+}
+
+void
 board_idle(void)
 {
 	__asm__ volatile("dsb\n\twfi" ::: "memory");

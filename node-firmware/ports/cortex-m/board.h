@@ -42,6 +42,16 @@
 #define TIMER_CTRL_EN    0x80u /* enable */
 #define TIMER_CTRL_32BIT 0x02u /* 32-bit counter; free-running, prescale 1, no interrupt */
 
+/* CMSDK APB watchdog; its interrupt is the NMI on mps2 boards. */
+#define WDOG_BASE    0x40008000u
+#define WDOG_LOAD    REG32(WDOG_BASE + 0x000u)
+#define WDOG_CONTROL REG32(WDOG_BASE + 0x008u)
+#define WDOG_INTCLR  REG32(WDOG_BASE + 0x00cu)
+#define WDOG_LOCK    REG32(WDOG_BASE + 0xc00u)
+#define WDOG_UNLOCK  0x1acce551u
+#define WDOG_INTEN   0x1u
+#define WDOG_RESEN   0x2u
+
 /* ARMv7-M system control space. */
 #define SYST_CSR   REG32(0xe000e010u)
 #define SYST_RVR   REG32(0xe000e014u)
@@ -83,6 +93,16 @@ uint32_t board_cycles(void);
 
 /* 1 when board_cycles() counts CPU cycles (DWT), 0 when it counts timer ticks. */
 int board_cycles_are_dwt(void);
+
+/*
+ * Starts the watchdog: if board_watchdog_feed() is not called for `ms`
+ * milliseconds, the NMI records BOOT_REASON_WATCHDOG and resets the core (and
+ * should that fail, the watchdog's own reset follows one period later).
+ */
+void board_watchdog_start(uint32_t ms);
+
+/* Restarts the watchdog period. */
+void board_watchdog_feed(void);
 
 /* Sleeps until the next interrupt (WFI). */
 void board_idle(void);

@@ -14,7 +14,12 @@
 #define BOOT_RECORD_MAGIC 0x544f4f42u /* "BOOT" */
 
 /* Same numbering as enum port_reset_reason (ports/port.h). */
-enum boot_reason { BOOT_REASON_POWER_ON = 0, BOOT_REASON_SOFTWARE = 1, BOOT_REASON_FAULT = 3 };
+enum boot_reason {
+	BOOT_REASON_POWER_ON = 0,
+	BOOT_REASON_SOFTWARE = 1,
+	BOOT_REASON_WATCHDOG = 2,
+	BOOT_REASON_FAULT = 3
+};
 
 struct boot_record {
 	uint32_t magic;  /* BOOT_RECORD_MAGIC when reason is valid */

@@ -38,6 +38,9 @@
 #ifndef CM_LOG_LEVEL
 #define CM_LOG_LEVEL PORT_LOG_INFO
 #endif
+#ifndef CM_WATCHDOG_MS
+#define CM_WATCHDOG_MS 8000u /* stuck-loop limit: far above the slowest inference */
+#endif
 #define RX_CHUNK      128u  /* bytes taken from the ring per decoder call */
 #define RX_PER_WAKEUP 2048u /* bytes decoded per loop turn: bounded work */
 #define BOARD_NAME    "mps2-an386"
@@ -350,7 +353,13 @@ main(void)
 	if (r < 0)
 		die("<3>node: agent_init failed, halting\n");
 
+	/*
+	 * The loop turns at least every SysTick period; an inference or a burst of
+	 * work far below this. A node stuck longer is restarted and says so.
+	 */
+	board_watchdog_start(CM_WATCHDOG_MS);
 	for (;;) {
+		board_watchdog_feed();
 		nd->now_ms = board_now_us() / 1000u;
 		drain_rx(nd);
 		if (nd->now_ms >= wake)

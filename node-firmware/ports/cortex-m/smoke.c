@@ -2,7 +2,9 @@
  * smoke.c: the boot smoke image (smoke.elf). Proves the toolchain, startup,
  * linker script, SysTick, timer and UART work and that semihosting ends the
  * QEMU run with our exit code: prints a banner and a few board facts over
- * UART0 as raw bytes, waits 3 SysTick periods, then exits with code 0
+ * UART0 as raw bytes, waits 3 SysTick periods, then starves the watchdog:
+ * its NMI records the reason in no-init RAM and resets the core; the second
+ * boot finds the record, says so and exits with code 0
  * (tests/integration/60-cortex-m-boot.sh).
  */
 #include "ports/cortex-m/board.h"
@@ -18,6 +20,10 @@ main(void)
 	volatile float f = 1.5f; /* the FPU must be on, or this faults */
 
 	board_init();
+	if (boot_record.magic == BOOT_RECORD_MAGIC && boot_record.reason == BOOT_REASON_WATCHDOG) {
+		uart_puts("smoke: watchdog reset ok, no-init RAM kept\n");
+		board_exit(0);
+	}
 	uart_puts("tinyfleet cortex-m smoke: boot ok\n");
 	c0 = board_cycles();
 	t0 = board_now_us();
@@ -39,5 +45,11 @@ main(void)
 	uart_puts(" stack_free ");
 	uart_put_u64(board_stack_free());
 	uart_puts("\nsmoke: done\n");
-	board_exit(f == 3.0f ? 0 : 1);
+	if (f != 3.0f)
+		board_exit(1);
+	boot_record.magic = 0;
+	board_watchdog_start(20);
+	uart_puts("smoke: starving the watchdog\n");
+	for (;;)
+		board_idle(); /* the watchdog NMI resets us */
 }

@@ -9,7 +9,8 @@
  *
  * Faults (HardFault, MemManage, BusFault, UsageFault) record PORT_RESET_FAULT
  * in the no-init RAM word that survives a software reset, then reset the core:
- * a node that crashes comes back and says why in its next Health.
+ * a node that crashes comes back and says why in its next Health. The NMI is
+ * the watchdog's interrupt on mps2 boards: it records PORT_RESET_WATCHDOG.
  */
 #include <stdint.h>
 
@@ -22,6 +23,7 @@ int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
 void Fault_Handler(void);
+void NMI_Handler(void);
 void SysTick_Handler(void);
 void UART0_RX_Handler(void);
 
@@ -37,11 +39,11 @@ typedef void (*vector_fn)(void);
 __attribute__((section(".vectors"), used)) const vector_fn vectors[16 + 32] = {
         (vector_fn)(uintptr_t)&__stack_top,
         Reset_Handler,
-        Default_Handler, /* NMI */
-        Fault_Handler,   /* HardFault */
-        Fault_Handler,   /* MemManage */
-        Fault_Handler,   /* BusFault */
-        Fault_Handler,   /* UsageFault */
+        NMI_Handler,   /* the watchdog (mps2) */
+        Fault_Handler, /* HardFault */
+        Fault_Handler, /* MemManage */
+        Fault_Handler, /* BusFault */
+        Fault_Handler, /* UsageFault */
         0,
         0,
         0,
@@ -83,5 +85,14 @@ Fault_Handler(void)
 	boot_record.magic = BOOT_RECORD_MAGIC;
 	boot_record.reason = BOOT_REASON_FAULT;
 	boot_record.detail = SCB_CFSR;
+	board_reset();
+}
+
+void
+NMI_Handler(void)
+{
+	boot_record.magic = BOOT_RECORD_MAGIC;
+	boot_record.reason = BOOT_REASON_WATCHDOG;
+	boot_record.detail = 0;
 	board_reset();
 }
