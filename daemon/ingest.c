@@ -614,9 +614,20 @@ ingest_housekeeping(struct ingest *in)
 	if (in->n == 0 && store_outbox_done_pending(in->st) > 0 &&
 	    !uv_is_active((uv_handle_t *)&in->commit_timer))
 		(void)ingest_flush(in);
+	/*
+	 * While there is work, one step per retention_interval_ms; once a step
+	 * finds nothing, look again after a tenth of the retention age (at most
+	 * a minute): rows cannot become old faster than that matters.
+	 */
+	int64_t idle_ms = c->retention_age_s > 0 ? c->retention_age_s * 100 : 60000;
+
+	if (idle_ms > 60000)
+		idle_ms = 60000;
+	if (idle_ms < c->retention_interval_ms)
+		idle_ms = c->retention_interval_ms;
 	if ((c->retention_age_s > 0 || c->retention_max_bytes > 0) &&
 	    now - in->last_retention_ms >=
-	            (in->retention_idle ? 60000 : (int64_t)c->retention_interval_ms)) {
+	            (in->retention_idle ? idle_ms : (int64_t)c->retention_interval_ms)) {
 		int64_t deleted = 0;
 		int r;
 
