@@ -58,6 +58,12 @@ tf_log "READY=1 with a STATUS="
 tf_wait_for 20 at_least 'READY=1$' 1 || { cat "$TF_WORK/daemon.log"; tf_fail "no READY=1"; }
 at_least 'STATUS=' 1 || tf_fail "no STATUS= line"
 grep ' STATUS=' "$TF_WORK/notify.txt" | head -n 1
+# READY=1 means serving: the UDP port is bound and the control socket answers.
+ss -uln | grep -q "127.0.0.1:$udp " || tf_fail "READY=1 before UDP $udp was bound"
+if [ -x "$TF_BUILD/tinyfleetctl" ]; then
+	"$TF_BUILD/tinyfleetctl" status --socket "$TF_WORK/control.sock" >"$TF_WORK/status.txt" 2>&1 ||
+		{ cat "$TF_WORK/status.txt"; tf_fail "READY=1 but the control socket does not answer"; }
+fi
 
 tf_log "WATCHDOG=1 keeps coming (every $((watchdog_usec / 2000)) ms)"
 tf_wait_for 20 at_least 'WATCHDOG=1$' 4 || tf_fail "WATCHDOG=1 came $(n 'WATCHDOG=1$') times"

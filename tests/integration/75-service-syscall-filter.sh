@@ -3,8 +3,9 @@
 # makes. A container cannot run the daemon under systemd's seccomp filter, so
 # this records the calls instead: the daemon runs under strace through its
 # whole life (start-up, sd_notify with a watchdog, simulated nodes sending
-# real encrypted traffic that is stored and published over MQTT, SIGHUP,
-# SIGTERM), and every call it made must be in the set the unit allows, as
+# real encrypted traffic that is stored and published over MQTT, tinyfleetctl
+# reading and changing things over the control socket, SIGHUP, SIGTERM), and
+# every call it made must be in the set the unit allows, as
 # `systemd-analyze syscall-filter` expands it. A call outside the set would
 # fail with EPERM (SystemCallErrorNumber=) in production. The same trace
 # checks RestrictAddressFamilies= (the socket families it opened) and
@@ -108,6 +109,24 @@ stored() { grep -qE 'STATUS=.* [1-9][0-9]* stored' "$TF_WORK/notify.txt"; }
 tf_wait_for 40 stored || { tail "$TF_WORK/notify.txt" "$TF_WORK/daemon.log"; tf_fail "nothing was stored"; }
 # Garbage too: the drop path counts it.
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); [s.sendto(b"\x01\x00junk"*i, ("127.0.0.1", int(sys.argv[1]))) for i in range(1,20)]' "$udp"
+
+if [ -x "$TF_BUILD/tinyfleetctl" ]; then
+	tf_log "tinyfleetctl over the control socket (reads, and changes as root)"
+	ctl() { "$TF_BUILD/tinyfleetctl" "$@" --socket "$state/control.sock" >>"$TF_WORK/ctl.log" 2>&1 ||
+		{ tail "$TF_WORK/ctl.log"; tf_fail "tinyfleetctl $* failed"; }; }
+	ctl status
+	ctl nodes list
+	ctl readings --limit 5
+	ctl health --limit 5
+	ctl alerts
+	ctl nodes add traced-node --tags t1
+	printf 'node_id,key_hex64,name\n,%s,imported-node\n' "$(printf '%064d' 7)" >"$TF_WORK/import.csv"
+	ctl nodes import "$TF_WORK/import.csv"
+	ctl nodes tag traced-node +t2 -t1
+	ctl nodes rekey traced-node
+	ctl nodes remove traced-node --yes
+	timeout -s INT 2 "$TF_BUILD/tinyfleetctl" watch --socket "$state/control.sock" >/dev/null 2>&1 || true
+fi
 
 tf_log "SIGHUP, then SIGTERM"
 kill -HUP "$daemon_pid"
