@@ -438,7 +438,7 @@ setup_nodes(struct sim *s)
 	s->nodes = calloc(s->n, sizeof(*s->nodes));
 	s->heap = calloc(s->n, sizeof(*s->heap));
 	s->by_id = calloc(s->n, sizeof(*s->by_id));
-	s->arenas = s->arena_need ? aligned_alloc(64, s->arena_need * s->n) : NULL;
+	s->arenas = s->arena_need ? aligned_alloc(64, (s->arena_need * s->n + 63) / 64 * 64) : NULL;
 	if (s->nodes == NULL || s->heap == NULL || s->by_id == NULL ||
 	    (s->arena_need && s->arenas == NULL)) {
 		fprintf(stderr, "tinyfleet-node: out of memory for %u nodes\n", s->n);
