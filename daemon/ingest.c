@@ -435,6 +435,9 @@ ingest_rx(void *arg, uint8_t *frame, size_t len, const struct transport_peer *fr
 		ingest_schedule(in); /* re-acked after the next commit */
 		return;
 	}
+	if (rx.msg->body_case != TINYFLEET__V1__NODE_MESSAGE__BODY_CHUNK_REQUEST &&
+	    session_touch(in->sess, rx.node) < 0)
+		return; /* out of memory: not staged, not acked; the node sends it again */
 	switch (rx.msg->body_case) {
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_INFERENCE:
 		r = stage_inference(in, rx.node, rx.msg->inference, now);

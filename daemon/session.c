@@ -154,28 +154,60 @@ session_load(struct session *s, struct store *st)
 	return store_node_foreach(st, session_load_one, s);
 }
 
+int
+session_reload_node(struct session *s, struct store *st, uint32_t node_id)
+{
+	struct session_node *n = session_find(s, node_id);
+	struct store_node sn;
+	int r;
+
+	if ((r = store_node_get(st, node_id, &sn)) == -ENOENT) {
+		/* Removed: it can no longer authenticate; the slot stays (no rehash). */
+		if (n != NULL)
+			sodium_memzero(n->key, sizeof(n->key));
+		if (n != NULL)
+			n->removed = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (n == NULL) {
+		r = session_load_one(s, &sn);
+	} else {
+		memcpy(n->key, sn.key, sizeof(n->key));
+		memcpy(n->name, sn.name, sizeof(n->name));
+		n->rx = sn.rx;
+		n->cum = n->staged_cum = sn.ack_cum;
+		n->sack = n->staged_sack = sn.ack_sack;
+		n->removed = false;
+	}
+	sodium_memzero(&sn, sizeof(sn));
+	return r;
+}
+
 size_t
 session_count(const struct session *s)
 {
 	return s->count;
 }
 
-void
+int
 session_touch(struct session *s, struct session_node *n)
 {
 	if (n->dirty)
-		return;
+		return 0;
 	if (s->n_dirty == s->cap_dirty) {
 		size_t cap = s->cap_dirty ? s->cap_dirty * 2 : 256;
 		struct session_node **d = realloc(s->dirty, cap * sizeof(*d));
 
 		if (d == NULL)
-			return; /* its ack waits for the next commit that has room */
+			return -ENOMEM;
 		s->dirty = d;
 		s->cap_dirty = cap;
 	}
 	s->dirty[s->n_dirty++] = n;
 	n->dirty = true;
+	return 0;
 }
 
 size_t
@@ -213,10 +245,10 @@ session_window_set(uint32_t *cum, uint64_t *sack, uint32_t seq)
 void
 session_stage_seq(struct session *s, struct session_node *n, uint32_t seq)
 {
+	/* The caller made n dirty (session_touch) before staging: this cannot fail. */
 	if (session_window_check(n->staged_cum, n->staged_sack, seq) == 1)
 		session_window_set(&n->staged_cum, &n->staged_sack, seq);
 	n->ack_due = true;
-	session_touch(s, n);
 }
 
 static void
@@ -247,7 +279,7 @@ session_receive(struct session *s, uint8_t *frame, size_t len, const struct tran
 
 	if (wire_frame_parse(frame, len, &hdr) < 0 || (hdr.flags & WIRE_FRAME_FLAG_G2N))
 		return session_drop(s, SESSION_DROP_MALFORMED);
-	if ((n = session_find(s, hdr.node_id)) == NULL)
+	if ((n = session_find(s, hdr.node_id)) == NULL || n->removed)
 		return session_drop(s, SESSION_DROP_UNKNOWN_NODE);
 	/* Cheap check first: a replay costs no crypto. */
 	if (wire_replay_check(&n->rx, hdr.counter) < 0)
@@ -291,7 +323,7 @@ session_receive(struct session *s, uint8_t *frame, size_t len, const struct tran
 		ret->duplicate = true;
 		s->stats.duplicates++;
 		n->ack_due = true;
-		session_touch(s, n);
+		(void)session_touch(s, n); /* no room: acked with a later commit */
 		return 0;
 	}
 	s->stats.accepted++;

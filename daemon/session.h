@@ -52,6 +52,7 @@ struct session_node {
 	struct transport_peer peer; /* where its last authentic frame came from */
 	bool has_peer;
 	bool dirty;         /* in the session's dirty list (state to persist / acks to send) */
+	bool removed;       /* deleted by an operator: its frames count as unknown */
 	bool ack_due;       /* send an Ack after the next commit */
 	bool time_sync_due; /* send a TimeSync after the next commit */
 	uint64_t echo_mono_ms;
@@ -104,10 +105,21 @@ struct session_node *session_find(struct session *s, uint32_t node_id);
 int session_receive(struct session *s, uint8_t *frame, size_t len,
                     const struct transport_peer *from, int64_t now_ms, struct session_rx *ret);
 
-/* The message with seq was staged for the batch: mark it in the staged window. */
+/*
+ * Adds n to the dirty list (idempotent): its state goes into the next commit
+ * and its acks out after it. Call BEFORE staging a record of n, so that a
+ * record is never committed without the window that says it is stored.
+ * Returns 0 or -ENOMEM.
+ */
+int session_touch(struct session *s, struct session_node *n);
+/* The message with seq was staged for the batch (n touched): mark it in the staged window. */
 void session_stage_seq(struct session *s, struct session_node *n, uint32_t seq);
-/* Adds n to the dirty list (idempotent). */
-void session_touch(struct session *s, struct session_node *n);
+/*
+ * Re-reads one node from the store after an operator changed it (new key:
+ * windows reset; removed: frames from it are dropped as unknown from now on;
+ * new: added). For the control socket. Returns 0 or a store error.
+ */
+int session_reload_node(struct session *s, struct store *st, uint32_t node_id);
 
 /*
  * Before a commit: fills nodes[] (capacity max) with the state of every dirty

@@ -488,6 +488,28 @@ store_node_foreach(struct store *st, int (*cb)(void *arg, const struct store_nod
 }
 
 int
+store_node_get(struct store *st, uint32_t id, struct store_node *ret_node)
+{
+	static const char sql[] = "SELECT id, name, tags, key, rx_highest, rx_bitmap, ack_cum, "
+	                          "ack_sack, tx_reserved, last_seen_ms FROM nodes WHERE id = ?";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	/* Rare (an operator's change): prepared on demand, not cached. */
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_err(rc);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		store_node_from_row(s, ret_node);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	return rc == SQLITE_ROW ? 0 : store_err(rc);
+}
+
+int
 store_node_get_by_name(struct store *st, const char *name, struct store_node *ret_node)
 {
 	sqlite3_stmt *s = st->stmt[ST_NODE_BY_NAME];

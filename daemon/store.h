@@ -151,6 +151,8 @@ void store_tx_rollback(struct store *st);
 int store_node_foreach(struct store *st, int (*cb)(void *arg, const struct store_node *n),
                        void *arg);
 int store_node_count(struct store *st, int64_t *ret_n);
+/* Looks one node up by id. -ENOENT when there is none. */
+int store_node_get(struct store *st, uint32_t id, struct store_node *ret_node);
 /* Looks one node up by name. -ENOENT when there is none. */
 int store_node_get_by_name(struct store *st, const char *name, struct store_node *ret_node);
 

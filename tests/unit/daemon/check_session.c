@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "session.h"
 #include "store.h"
 #include "wire/frame.h"
@@ -87,6 +89,14 @@ frame_inference(uint8_t *out, uint32_t node, const uint8_t *key, uint32_t seq, u
 	return (size_t)n;
 }
 
+/* Staging as ingest does it: the node goes on the dirty list first. */
+static void
+stage(struct session_node *n, uint32_t seq)
+{
+	ck_assert_int_eq(session_touch(sess, n), 0);
+	session_stage_seq(sess, n, seq);
+}
+
 static int
 rx(uint32_t seq, struct session_rx *ret)
 {
@@ -132,7 +142,7 @@ START_TEST(test_session_accepts_authentic_frame_and_acks_after_commit)
 	ck_assert(!r.duplicate);
 	ck_assert_uint_eq(r.seq, 1);
 	ck_assert_int_eq(r.msg->body_case, TINYFLEET__V1__NODE_MESSAGE__BODY_INFERENCE);
-	session_stage_seq(sess, r.node, r.seq);
+	stage(r.node, r.seq);
 	ck_assert_uint_eq(n_sent, 0); /* nothing before the commit */
 	commit_and_read_ack(&cum, &sack);
 	ck_assert_uint_eq(cum, 1);
@@ -147,11 +157,11 @@ START_TEST(test_session_sack_reports_out_of_order_seqs)
 	uint64_t sack;
 
 	ck_assert_int_eq(rx(1, &r), 0);
-	session_stage_seq(sess, r.node, 1);
+	stage(r.node, 1);
 	ck_assert_int_eq(rx(3, &r), 0);
-	session_stage_seq(sess, r.node, 3);
+	stage(r.node, 3);
 	ck_assert_int_eq(rx(5, &r), 0);
-	session_stage_seq(sess, r.node, 5);
+	stage(r.node, 5);
 	commit_and_read_ack(&cum, &sack);
 	ck_assert_uint_eq(cum, 1);
 	ck_assert_uint_eq(sack, 0xa); /* bit i = seq cum + 1 + i: seqs 3 and 5 */
@@ -165,7 +175,7 @@ START_TEST(test_session_duplicate_seq_is_flagged_and_acked_again)
 	uint64_t sack;
 
 	ck_assert_int_eq(rx(1, &r), 0);
-	session_stage_seq(sess, r.node, 1);
+	stage(r.node, 1);
 	commit_and_read_ack(&cum, &sack);
 	ck_assert_int_eq(rx(1, &r), 0); /* a retransmission: new counter, same seq */
 	ck_assert(r.duplicate);
@@ -181,7 +191,7 @@ START_TEST(test_session_dedup_survives_restart)
 	uint64_t sack;
 
 	ck_assert_int_eq(rx(1, &r), 0);
-	session_stage_seq(sess, r.node, 1);
+	stage(r.node, 1);
 	commit_and_read_ack(&cum, &sack);
 	session_free(sess);
 	ck_assert_int_eq(session_new(&sess), 0);
@@ -199,7 +209,7 @@ START_TEST(test_session_tx_counters_never_repeat_across_restart)
 	uint64_t sack;
 
 	ck_assert_int_eq(rx(1, &r), 0);
-	session_stage_seq(sess, r.node, 1);
+	stage(r.node, 1);
 	commit_and_read_ack(&cum, &sack);
 	ck_assert_int_ge(wire_frame_parse(sent[0], sent_len[0], &h1), 0);
 	/* Restart without a clean shutdown: the next counter is above the reserved block. */
@@ -207,10 +217,42 @@ START_TEST(test_session_tx_counters_never_repeat_across_restart)
 	ck_assert_int_eq(session_new(&sess), 0);
 	ck_assert_int_eq(session_load(sess, st), 0);
 	ck_assert_int_eq(rx(2, &r), 0);
-	session_stage_seq(sess, r.node, 2);
+	stage(r.node, 2);
 	commit_and_read_ack(&cum, &sack);
 	ck_assert_int_ge(wire_frame_parse(sent[0], sent_len[0], &h2), 0);
 	ck_assert_uint_gt(h2.counter, h1.counter + SESSION_TX_BLOCK - 2);
+}
+END_TEST
+
+START_TEST(test_session_reload_node_applies_new_key_and_removal)
+{
+	static const uint8_t key2[32] = {8, 8, 8};
+	struct session_rx r;
+	uint8_t f[WIRE_MAX_FRAME];
+	size_t len;
+
+	ck_assert_int_eq(rx(1, &r), 0);
+	/* An operator gives node 1 a new key (control socket) and the session re-reads it. */
+	ck_assert_int_eq(
+	        sqlite3_exec(store__db(st),
+	                     "UPDATE nodes SET key = "
+	                     "x'0808080000000000000000000000000000000000000000000000000000000000', "
+	                     "rx_highest = 0, ack_cum = 0 WHERE id = 1",
+	                     NULL, NULL, NULL),
+	        SQLITE_OK);
+	ck_assert_int_eq(session_reload_node(sess, st, 1), 0);
+	len = frame_inference(f, 1, key1, 2, 9000);
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r), -(SESSION_DROP_FORGED + 1));
+	len = frame_inference(f, 1, key2, 1, 1);
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r), 0);
+	ck_assert(!r.duplicate); /* windows were reset with the key */
+	ck_assert_int_eq(
+	        sqlite3_exec(store__db(st), "DELETE FROM nodes WHERE id = 1", NULL, NULL, NULL),
+	        SQLITE_OK);
+	ck_assert_int_eq(session_reload_node(sess, st, 1), 0);
+	len = frame_inference(f, 1, key2, 2, 2);
+	ck_assert_int_eq(session_receive(sess, f, len, &peer, 1, &r),
+	                 -(SESSION_DROP_UNKNOWN_NODE + 1));
 }
 END_TEST
 
@@ -221,7 +263,7 @@ START_TEST(test_session_seq_beyond_window_is_dropped_unacked)
 	struct session_rx r;
 
 	ck_assert_int_eq(rx(1, &r), 0);
-	session_stage_seq(sess, r.node, 1);
+	stage(r.node, 1);
 	ck_assert_int_eq(rx(66, &r), -(SESSION_DROP_AHEAD + 1));
 	ck_assert_int_eq(rx(65, &r), 0);
 }
@@ -325,6 +367,7 @@ session_suite(void)
 	tcase_add_test(core, test_session_duplicate_seq_is_flagged_and_acked_again);
 	tcase_add_test(core, test_session_dedup_survives_restart);
 	tcase_add_test(core, test_session_tx_counters_never_repeat_across_restart);
+	tcase_add_test(core, test_session_reload_node_applies_new_key_and_removal);
 	tcase_add_test(limits, test_session_seq_beyond_window_is_dropped_unacked);
 	tcase_add_test(limits, test_session_first_contact_starts_window_at_first_seq);
 	tcase_add_test(errors, test_session_drops_replayed_frame);
