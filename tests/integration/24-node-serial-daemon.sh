@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tinyfleet-node --serial: 20 nodes share one serial line (COBS frames, a pty
 # pair as the cable) to tinyfleetd's serial transport, as behind a radio
-# concentrator. Every Inference and Health is stored exactly once or is still
-# in its node's outbox; acks and TimeSync come back over the same line.
+# concentrator. The line disappears for a moment and comes back: tinyfleet-node
+# reopens it. Every Inference and Health is stored exactly once or is still in
+# its node's outbox; acks and TimeSync come back over the same line.
 . "$TF_ROOT/tests/integration/lib.sh"
 . "$TF_ROOT/tests/tools/daemon-lib.sh"
 NODE=$TF_BUILD/tinyfleet-node
@@ -20,11 +21,23 @@ tf_spawn pty python3 "$PTY" "$TF_WORK/tty-gw" "$TF_WORK/tty-node"
 tf_wait_for 5 grep -q ready "$TF_WORK/pty.log" || tf_fail "ptypair"
 tfd_start tfd
 
-tf_log "20 nodes on one serial line for 6 s"
-"$NODE" --provision "$TF_WORK/prov.txt" --serial "$TF_WORK/tty-node" --duration 6 --period 200 \
-	--health-period 1000 --rto 300 --rto-max 2000 --dump dump.txt --stats >node.json 2>node.err ||
-	tf_fail "tinyfleet-node: $(tail -n 5 node.err)"
+tf_log "20 nodes on one serial line for 10 s; the line goes away for a second in the middle"
+"$NODE" --provision "$TF_WORK/prov.txt" --serial "$TF_WORK/tty-node" --duration 10 --period 200 \
+	--health-period 1000 --rto 300 --rto-max 1000 --dump dump.txt --stats >node.json 2>node.err &
+npid=$!
+rows() { [ "$(tfd_sql "SELECT COUNT(*) FROM readings")" -ge "$1" ]; }
+tf_wait_for 10 rows 100 || tf_fail "nothing stored over serial"
+kill -TERM "$TF_PID_pty"; wait "$TF_PID_pty"
+tf_wait_for 5 grep -q "serial link .* lost" node.err || tf_fail "tinyfleet-node did not notice the hang-up"
+tf_spawn pty2 python3 "$PTY" "$TF_WORK/tty-gw" "$TF_WORK/tty-node"
+tf_wait_for 5 grep -q ready "$TF_WORK/pty2.log" || tf_fail "ptypair again"
+tf_wait_for 5 grep -q "serial link .* back" node.err || tf_fail "tinyfleet-node did not reopen"
+before=$(tfd_sql "SELECT COUNT(*) FROM readings")
+wait "$npid" || tf_fail "tinyfleet-node: $(tail -n 5 node.err)"
 cat node.json
+after=$(tfd_sql "SELECT COUNT(*) FROM readings")
+echo "readings when the line came back: $before, at the end: $after"
+[ "$after" -gt "$before" ] || tf_fail "nothing stored after the line came back"
 tfd_stop tfd
 grep "stopped:" "$TF_WORK/tfd.log" || true
 tfd_sql "SELECT node_id, seq FROM readings UNION ALL SELECT node_id, seq FROM health" >stored.txt

@@ -87,6 +87,10 @@ raw_send(struct sim *s, const uint8_t *frame, size_t len)
 {
 	struct link *l = &s->link;
 
+	if (l->fd < 0) {
+		l->st.send_errors++; /* the serial device is away */
+		return;
+	}
 	if (l->serial) {
 		size_t need = WIRE_COBS_MAX_ENCODED(len);
 		int n;
@@ -115,7 +119,7 @@ link_flush(struct sim *s)
 	struct link *l = &s->link;
 	ssize_t n;
 
-	while (l->serial && l->out_len > 0) {
+	while (l->serial && l->fd >= 0 && l->out_len > 0) {
 		n = write(l->fd, l->out, l->out_len);
 		if (n <= 0)
 			break;
@@ -249,7 +253,11 @@ link_read(struct sim *s)
 		ssize_t n;
 		for (b = 0; b < READ_BATCHES; b++) {
 			n = read(l->fd, buf, sizeof(buf));
-			if (n <= 0)
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				link_lost(s);
+				return;
+			}
+			if (n < 0)
 				break;
 			(void)wire_cobs_stream_feed(&l->cobs, buf, (size_t)n);
 		}
@@ -350,7 +358,8 @@ open_serial(struct sim *s, const char *path)
 	s->link.fd = fd;
 	s->link.serial = 1;
 	s->link.out_cap = 1 << 20;
-	s->link.out = malloc(s->link.out_cap);
+	if (s->link.out == NULL)
+		s->link.out = malloc(s->link.out_cap);
 	if (s->link.out == NULL)
 		return -ENOMEM;
 	return wire_cobs_stream_init(&s->link.cobs, s->link.cobs_buf, sizeof(s->link.cobs_buf),
@@ -374,6 +383,50 @@ link_open(struct sim *s)
 	ev.data.u32 = 1;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->link.fd, &ev) < 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * The serial device went away (hang-up, read error): close it; the loop calls
+ * link_reopen() until it is back. Frames meanwhile are lost like radio frames
+ * and the outboxes resend them.
+ */
+void
+link_lost(struct sim *s)
+{
+	if (s->link.fd < 0)
+		return;
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->link.fd, NULL);
+	close(s->link.fd);
+	s->link.fd = -1;
+	s->link.out_len = 0;
+	wire_cobs_stream_reset(&s->link.cobs);
+	s->link.st.reopens++;
+	fprintf(stderr, "<4>tinyfleet-node: serial link '%s' lost, reopening\n", s->o.serial);
+}
+
+int
+link_reopen(struct sim *s)
+{
+	struct epoll_event ev;
+
+	if (s->link.fd >= 0)
+		return 0;
+	if (open_serial(s, s->o.serial) < 0) {
+		if (s->link.fd >= 0)
+			close(s->link.fd);
+		s->link.fd = -1;
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = 1;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->link.fd, &ev) < 0) {
+		close(s->link.fd);
+		s->link.fd = -1;
+		return -1;
+	}
+	fprintf(stderr, "<6>tinyfleet-node: serial link '%s' back\n", s->o.serial);
 	return 0;
 }
 

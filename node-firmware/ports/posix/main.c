@@ -650,7 +650,7 @@ run(struct sim *s)
 {
 	uint64_t warm;
 	struct epoll_event ev[8];
-	uint64_t end = UINT64_MAX, now, next, qnext;
+	uint64_t end = UINT64_MAX, now, next, qnext, reopen_at = 0;
 	uint32_t i;
 	int quit = 0;
 
@@ -684,15 +684,23 @@ run(struct sim *s)
 			next = s->nodes[s->heap[0]].wake_ms;
 		if (qnext < next)
 			next = qnext;
-		if (s->link.out_len > 0 && now + 5 < next)
-			next = now + 5;
+		if ((s->link.out_len > 0 || (s->link.serial && s->link.fd < 0)) && now + 5 < next)
+			next = now + (s->link.fd < 0 ? 100 : 5);
 		n = epoll_wait(s->epfd, ev, 8,
 		               next <= now ? 0 : (int)(next - now > 1000 ? 1000 : next - now));
 		for (k = 0; k < n; k++) {
-			if (ev[k].data.u32 == 1)
+			if (ev[k].data.u32 == 1 && s->link.serial &&
+			    (ev[k].events & (EPOLLHUP | EPOLLERR)) && !(ev[k].events & EPOLLIN))
+				link_lost(s);
+			else if (ev[k].data.u32 == 1)
 				link_read(s);
 			else if (ev[k].data.u32 == 2)
 				quit = 1;
+		}
+		/* A lost serial device is retried twice a second. */
+		if (s->link.serial && s->link.fd < 0 && sim_now_ms() >= reopen_at) {
+			(void)link_reopen(s);
+			reopen_at = sim_now_ms() + 500;
 		}
 	}
 	if (s->warm_ms != 0) {

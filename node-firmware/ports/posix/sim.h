@@ -85,7 +85,7 @@ struct model_cache {
 
 struct link_stats {
 	uint64_t sent, received, lost, duplicated, reordered, delayed;
-	uint64_t send_errors, unknown_node, queue_full, bad_frames;
+	uint64_t send_errors, unknown_node, queue_full, bad_frames, reopens;
 };
 
 struct link {
@@ -157,6 +157,9 @@ void link_read(struct sim *s);
 uint64_t link_run_queue(struct sim *s, uint64_t now_ms);
 /* Serial: flushes buffered output. */
 void link_flush(struct sim *s);
+/* Serial: the device went away; close it. link_reopen() tries to get it back (0 = open). */
+void link_lost(struct sim *s);
+int link_reopen(struct sim *s);
 /* Delivers a gateway frame to its node now. */
 void sim_deliver(struct sim *s, const uint8_t *frame, size_t len);
 
