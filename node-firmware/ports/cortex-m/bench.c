@@ -9,13 +9,16 @@
  * It prints one line over UART0 and exits through semihosting:
  *   bench model_bytes M arena A ticks T counter timer|dwt out HEX
  * then, from a second invoke with the profiler on (the callback's own cost
- * stays out of the figure above), one line per operator:
- *   op INDEX CODE ticks T
+ * stays out of the figure above), one line per operator with the first 16 hex
+ * digits of the SHA-256 of its output tensor, to compare with the oracle's
+ * per-layer hashes (section 3.2): bit-exactness on the M4 for every layer.
+ *   op INDEX CODE ticks T sha HEX16
  * or `bench error CODE MESSAGE` (exit code 2) when the model does not open or
  * bind (unsupported op, arena larger than the part's RAM).
  */
 #include <string.h>
 
+#include "agent/hash.h"
 #include "core/nn.h"
 #include "ports/cortex-m/board.h"
 
@@ -39,14 +42,18 @@ prof_clock(void *arg)
 static void
 prof_op(void *arg, int op, int32_t code, const struct nn_tensor *output, uint32_t ticks)
 {
+	uint8_t sha[32];
+
 	(void)arg;
-	(void)output;
+	agent_sha256(output->data, output->bytes, sha);
 	uart_puts("op ");
 	uart_put_u64((uint64_t)op);
 	uart_puts(" ");
 	uart_put_u64((uint64_t)code);
 	uart_puts(" ticks ");
 	uart_put_u64(ticks);
+	uart_puts(" sha ");
+	uart_put_hex(sha, 8);
 	uart_puts("\n");
 }
 

@@ -55,7 +55,8 @@ FORMAT_FILES += $(wildcard $(CM_DIR)/*.c $(CM_DIR)/*.h $(CM_DIR)/tools/*.c)
 
 # ---- bench images: one per model, built by tools/bench.sh ----
 # make CM_BENCH_NAME=kws CM_BENCH_MODEL=../shared/.../kws.tflite $(CM_B)/bench/kws.elf
-CM_BENCH_OBJS := $(CM_BOARD_OBJS) $(CM_B)/$(CM_DIR)/bench.o $(CM_CORE_OBJS)
+CM_BENCH_OBJS := $(CM_BOARD_OBJS) $(CM_B)/$(CM_DIR)/bench.o $(CM_CORE_OBJS) \
+	$(CM_B)/node-firmware/agent/hash.o
 ifneq ($(CM_BENCH_NAME),)
 $(CM_B)/bench/$(CM_BENCH_NAME).model.o: $(CM_DIR)/model.S $(CM_BENCH_MODEL)
 	@mkdir -p $(@D)
