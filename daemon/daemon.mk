@@ -20,13 +20,18 @@ FORMAT_FILES += $(DAEMON_SRCS) $(wildcard daemon/*.h)
 # Unit tests: tests/unit/daemon/check_<module>.c, linked with every daemon object
 # except main.o, the test stubs (tests/stubs/*.c) and Check.
 DAEMON_TEST_SRCS := $(wildcard tests/unit/daemon/check_*.c)
+# Other .c files there (test helpers such as the fault-injecting SQLite VFS) are
+# linked into every daemon test.
+DAEMON_TEST_LIB_SRCS := $(filter-out $(DAEMON_TEST_SRCS),$(wildcard tests/unit/daemon/*.c))
+DAEMON_TEST_LIB_OBJS := $(DAEMON_TEST_LIB_SRCS:%.c=$(B)/%.o)
 DAEMON_TESTS := $(DAEMON_TEST_SRCS:%.c=$(B)/%)
 DAEMON_STUB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/stubs/*.c))
 UNIT_TESTS += $(DAEMON_TESTS)
-FORMAT_FILES += $(DAEMON_TEST_SRCS)
+FORMAT_FILES += $(DAEMON_TEST_SRCS) $(DAEMON_TEST_LIB_SRCS) $(wildcard tests/unit/daemon/*.h)
 $(B)/tests/unit/daemon/%.o: EXTRA_CFLAGS += -Idaemon $(call pc_cflags,$(DAEMON_PKGS) check)
-$(DAEMON_TEST_SRCS:%.c=$(B)/%.o): | $(PROTO_HDRS)
+$(DAEMON_TEST_SRCS:%.c=$(B)/%.o) $(DAEMON_TEST_LIB_OBJS): | $(PROTO_HDRS)
 $(B)/tests/unit/daemon/%: $(B)/tests/unit/daemon/%.o $(DAEMON_LIB_OBJS) $(DAEMON_STUB_OBJS) \
+		$(DAEMON_TEST_LIB_OBJS) \
 		$(PROTO_OBJS) $(LIBWIRE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS) -lutil
 
