@@ -479,6 +479,8 @@ ingest_schedule(struct ingest *in)
 	if (uv_is_active((uv_handle_t *)&in->commit_timer) ||
 	    uv_is_active((uv_handle_t *)&in->retry_timer))
 		return;
+	/* The loop's clock is cached per iteration; batch_ms counts from the first record. */
+	uv_update_time(in->loop);
 	uv_timer_start(&in->commit_timer, commit_timer_cb, (uint64_t)in->cfg->batch_ms, 0);
 }
 

@@ -1,0 +1,298 @@
+/*
+ * check_ingest: the data path between a link and the store. Group commit by
+ * size and by time, acks only after the commit, duplicates re-acked and never
+ * stored twice, and a failing database (disk full through the fault VFS):
+ * nothing acked, retries with backoff instead of spinning, a bounded batch,
+ * a store_error alert, and recovery when the disk has room again.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "config.h"
+#include "faultvfs.h"
+#include "ingest.h"
+#include "session.h"
+#include "store.h"
+#include "wire/frame.h"
+#include "wire/msg.h"
+
+static uv_loop_t loop;
+static struct config cfg;
+static char dir[64], path[128];
+static struct store *st;
+static struct session *sess;
+static struct ingest *in;
+static const uint8_t key1[32] = {5, 4, 3};
+static uint64_t counter;
+static struct wire_msg_ack last_ack;
+static int n_acks;
+
+static int
+fake_send(struct transport *t, const struct transport_peer *to, const uint8_t *f, size_t len)
+{
+	uint8_t pt[WIRE_MAX_FRAME];
+	struct wire_gw_msg g;
+	int n;
+
+	(void)t;
+	(void)to;
+	n = wire_frame_open(key1, WIRE_DIR_G2N, f, len, NULL, pt, sizeof(pt));
+	ck_assert_int_ge(n, 0);
+	ck_assert_int_eq(wire_msg_gw_decode(pt, (size_t)n, &g), 0);
+	if (g.type == WIRE_GW_ACK) {
+		last_ack = g.u.ack;
+		n_acks++;
+	}
+	return 0;
+}
+
+static const struct transport_ops fake_ops = {.name = "fake", .send = fake_send};
+static struct transport fake = {.ops = &fake_ops};
+static struct transport_peer peer = {.t = &fake};
+
+static void
+setup(void)
+{
+	struct store_opts o = {.path = path, .vfs = "faulty", .synchronous = 1};
+
+	snprintf(dir, sizeof(dir), "/tmp/check_ingest.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tf.db", dir);
+	fault_vfs_register();
+	fault_rc = 0;
+	uv_loop_init(&loop);
+	config_defaults(&cfg);
+	snprintf(cfg.mqtt.gateway_id, sizeof(cfg.mqtt.gateway_id), "gw");
+	cfg.batch_size = 10;
+	cfg.batch_ms = 20;
+	cfg.retry_min_ms = 10;
+	cfg.retry_max_ms = 40;
+	cfg.retention_age_s = 0;
+	ck_assert_int_eq(store_open(&o, &st), 0);
+	ck_assert_int_eq(store_node_add(st, 0, "n1", "", key1, NULL), 0);
+	ck_assert_int_eq(session_new(&sess), 0);
+	ck_assert_int_eq(session_load(sess, st), 0);
+	ck_assert_int_eq(ingest_new(&loop, &cfg, st, sess, &in), 0);
+	counter = 1;
+	n_acks = 0;
+	memset(&last_ack, 0, sizeof(last_ack));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	fault_rc = 0;
+	ingest_free(in);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	session_free(sess);
+	store_free(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+}
+
+static void
+feed(uint32_t seq)
+{
+	struct wire_node_msg m;
+	uint8_t buf[WIRE_MSG_MAX], frame[WIRE_MAX_FRAME];
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_NODE_INFERENCE;
+	m.u.inference.seq = seq;
+	m.u.inference.label = 1;
+	m.u.inference.n_scores = 2;
+	m.u.inference.scores[1] = 0.75f;
+	n = wire_msg_node_encode(&m, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	n = wire_frame_seal(key1, WIRE_DIR_N2G, 1, ++counter, buf, (size_t)n, frame, sizeof(frame));
+	ck_assert_int_gt(n, 0);
+	ingest_rx(in, frame, (size_t)n, &peer);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs the loop for ms milliseconds, or until *flag becomes want. */
+static void
+run_for(int ms, const int *flag, int want)
+{
+	int64_t end = mono_ms() + ms;
+
+	while (mono_ms() < end && (flag == NULL || *flag < want)) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+}
+
+static int64_t
+count(const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(store__db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* ---- core ---- */
+
+START_TEST(test_ingest_commits_by_size_and_acks_only_after_commit)
+{
+	for (uint32_t i = 1; i <= 9; i++)
+		feed(i);
+	ck_assert_int_eq(n_acks, 0);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 0);
+	feed(10); /* batch_size reached: committed at once, no timer needed */
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 10);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM outbox"), 10);
+	ck_assert_int_eq(n_acks, 1);
+	ck_assert_uint_eq(last_ack.cumulative, 10);
+}
+END_TEST
+
+START_TEST(test_ingest_commits_by_time)
+{
+	int64_t t0 = mono_ms();
+
+	feed(1);
+	ck_assert_int_eq(n_acks, 0);
+	run_for(2000, &n_acks, 1);
+	ck_assert_int_eq(n_acks, 1);
+	ck_assert_int_ge(mono_ms() - t0, cfg.batch_ms - 2);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 1);
+}
+END_TEST
+
+START_TEST(test_ingest_duplicate_is_reacked_never_stored_twice)
+{
+	for (uint32_t i = 1; i <= 10; i++)
+		feed(i);
+	ck_assert_int_eq(n_acks, 1);
+	feed(5);
+	run_for(2000, &n_acks, 2);
+	ck_assert_int_eq(n_acks, 2);
+	ck_assert_uint_eq(last_ack.cumulative, 10);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 10);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_ingest_batch_is_bounded_while_the_store_fails)
+{
+	struct ingest_stats is;
+
+	fault_rc = SQLITE_FULL;
+	for (uint32_t i = 1; i <= 100; i++)
+		feed(i);
+	ingest_get_stats(in, &is);
+	ck_assert_uint_le(is.pending, (size_t)cfg.batch_size * 8 + 1); /* + the store_error alert */
+	ck_assert_uint_ge(is.backpressure, 19);
+	fault_rc = 0;
+	run_for(2000, &n_acks, 1);
+	ck_assert_int_eq(n_acks, 1);
+	/* What was dropped was never acked: the window ends where the stored rows end. */
+	ck_assert_uint_eq(last_ack.cumulative, count("SELECT COUNT(*) FROM readings"));
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_ingest_disk_full_stops_acking_backs_off_and_recovers)
+{
+	struct ingest_stats is;
+
+	fault_rc = SQLITE_FULL;
+	for (uint32_t i = 1; i <= 10; i++)
+		feed(i);
+	run_for(300, NULL, 0);
+	ingest_get_stats(in, &is);
+	ck_assert_int_eq(n_acks, 0);
+	ck_assert_int_eq(is.store_failing, 1);
+	/* Backoff 10, 20, 40, 40 ... ms: a handful of attempts in 300 ms, not thousands. */
+	ck_assert_uint_ge(is.commit_failures, 3);
+	ck_assert_uint_le(is.commit_failures, 15);
+	fault_rc = 0; /* the disk has room again */
+	run_for(2000, &n_acks, 1);
+	ck_assert_int_eq(n_acks, 1);
+	ck_assert_uint_eq(last_ack.cumulative, 10);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 10);
+	ingest_get_stats(in, &is);
+	ck_assert_int_eq(is.store_failing, 0);
+	/* The alert: raised with the batch, cleared by the next commit. */
+	run_for(500, NULL, 0);
+	ck_assert_int_eq(
+	        count("SELECT COUNT(*) FROM alerts WHERE kind = 'store_error' AND raised = 1"), 1);
+	ck_assert_int_eq(
+	        count("SELECT COUNT(*) FROM alerts WHERE kind = 'store_error' AND raised = 0"), 1);
+}
+END_TEST
+
+START_TEST(test_ingest_io_error_keeps_every_reading_for_the_retry)
+{
+	fault_rc = SQLITE_IOERR_WRITE;
+	for (uint32_t i = 1; i <= 10; i++)
+		feed(i);
+	run_for(100, NULL, 0);
+	ck_assert_int_eq(n_acks, 0);
+	fault_rc = 0;
+	run_for(2000, &n_acks, 1);
+	ck_assert_uint_eq(last_ack.cumulative, 10);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 10);
+	ck_assert_int_eq(count("SELECT COUNT(DISTINCT seq) FROM readings"), 10);
+}
+END_TEST
+
+static Suite *
+ingest_suite(void)
+{
+	Suite *s = suite_create("ingest");
+	TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
+	      *errors = tcase_create("errors");
+
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_checked_fixture(limits, setup, teardown);
+	tcase_add_checked_fixture(errors, setup, teardown);
+	tcase_add_test(core, test_ingest_commits_by_size_and_acks_only_after_commit);
+	tcase_add_test(core, test_ingest_commits_by_time);
+	tcase_add_test(core, test_ingest_duplicate_is_reacked_never_stored_twice);
+	tcase_add_test(limits, test_ingest_batch_is_bounded_while_the_store_fails);
+	tcase_add_test(errors, test_ingest_disk_full_stops_acking_backs_off_and_recovers);
+	tcase_add_test(errors, test_ingest_io_error_keeps_every_reading_for_the_retry);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, limits);
+	suite_add_tcase(s, errors);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(ingest_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
