@@ -294,11 +294,19 @@ nn__smlad(uint32_t a, uint32_t b, int32_t acc)
 #endif
 #endif
 
+/* a + b with two's complement wrap-around instead of undefined overflow (the
+ * reference's int32 sums overflow only for absurd models; we must not crash). */
+static inline int32_t
+nn__addw(int32_t a, int32_t b)
+{
+	return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 /* Requantizes an int32 accumulator to int8: multiplier, zero point, clamp. */
 static inline int8_t
 nn__requant(int32_t acc, int32_t mult, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
-	int32_t v = nn__mbqm(acc, mult, shift) + zp;
+	int64_t v = (int64_t)nn__mbqm(acc, mult, shift) + zp;
 
 	v = v < lo ? lo : v;
 	v = v > hi ? hi : v;

@@ -63,6 +63,10 @@ nn__conv_prepare(struct nn__ctx *c, int depthwise)
 	}
 	g.kh = w.dims[1];
 	g.kw = w.dims[2];
+	/* Row steps (dilation or stride x row bytes) must fit the kernels' int32 math. */
+	if ((int64_t)(g.dh > g.sh ? g.dh : g.sh) * in.dims[2] * in.dims[3] > 0x7fffffff)
+		return nn__ctx_fail(c, NN_ELIMIT, "stride or dilation too large for the input",
+		                    NN__NOVAL, NULL);
 	if ((r = nn__ctx_window(c, &in, &out, &g)) < 0)
 		return r;
 	nm = nn__ctx_wquant(c, &w, depthwise ? 3 : 0, out.dims[3], bias_idx, in.scale, out.scale,

@@ -118,7 +118,7 @@ finish(const struct nn__conv *d, int32_t acc, int32_t ch, const int32_t *mult, c
 	int32_t mi = d->per_channel ? ch : 0;
 
 	if (d->bias)
-		acc += nn__ld32(d->bias + 4 * ch);
+		acc = nn__addw(acc, nn__ld32(d->bias + 4 * ch));
 	return nn__requant(acc, mult[mi], shift[mi], d->out_zp, d->act_min, d->act_max);
 }
 

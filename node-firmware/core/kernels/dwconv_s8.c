@@ -93,7 +93,7 @@ nn_dwconv_s8_eval(const void *data, void *scratch)
 						                     : a3;
 
 						if (d->bias)
-							a += nn__ld32(d->bias + 4 * ch);
+							a = nn__addw(a, nn__ld32(d->bias + 4 * ch));
 						out[ch] = nn__requant(a, mult[mi], shift[mi],
 						                      d->out_zp, d->act_min,
 						                      d->act_max);

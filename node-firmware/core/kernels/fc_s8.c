@@ -155,10 +155,10 @@ nn_fc_s8_eval(const void *data, void *scratch)
 				a3 += v0 * w3[i];
 			}
 			if (bias) {
-				a0 += nn__ld32(bias + 4 * u);
-				a1 += nn__ld32(bias + 4 * u + 4);
-				a2 += nn__ld32(bias + 4 * u + 8);
-				a3 += nn__ld32(bias + 4 * u + 12);
+				a0 = nn__addw(a0, nn__ld32(bias + 4 * u));
+				a1 = nn__addw(a1, nn__ld32(bias + 4 * u + 4));
+				a2 = nn__addw(a2, nn__ld32(bias + 4 * u + 8));
+				a3 = nn__addw(a3, nn__ld32(bias + 4 * u + 12));
 			}
 			out[u] = nn__requant(a0, mp[0], sp[0], zp, lo, hi);
 			out[u + 1] = nn__requant(a1, mp[pc], sp[pc], zp, lo, hi);
@@ -167,10 +167,12 @@ nn_fc_s8_eval(const void *data, void *scratch)
 		}
 		for (; u < d->units; u++) {
 			const int8_t *w0 = d->w + (size_t)u * depth;
-			int32_t a0 = bias ? nn__ld32(bias + 4 * u) : 0;
+			int32_t a0 = 0;
 
 			for (i = 0; i < depth; i++)
 				a0 += (x[i] + off) * w0[i];
+			if (bias)
+				a0 = nn__addw(a0, nn__ld32(bias + 4 * u));
 			out[u] = nn__requant(a0, mult[u * pc], shift[u * pc], zp, lo, hi);
 		}
 	}

@@ -40,6 +40,11 @@ nn_softmax_s8_prepare(struct nn__ctx *c)
 		return nn__ctx_fail(c, NN_EQUANT,
 		                    "output must have scale 1/256 and zero point -128", NN__NOVAL,
 		                    NULL);
+	/* The Q12.19 sum of up to 4096 exponentials (each <= 1) fits in int32;
+	 * TFLite's own sum would overflow beyond that. */
+	if (in.ndim >= 1 && in.dims[in.ndim - 1] > 4096)
+		return nn__ctx_fail(c, NN_ENOTSUP, "softmax over more than 4096 classes", NN__NOVAL,
+		                    NULL);
 	if (in.ndim < 1 || in.elems != out.elems || in.dims[in.ndim - 1] < 1)
 		return nn__ctx_fail(c, NN_EMODEL, "input and output shapes differ", NN__NOVAL,
 		                    NULL);
