@@ -154,6 +154,8 @@ nn_fc_s8_eval(const void *data, void *scratch)
 				a2 += v0 * w2[i];
 				a3 += v0 * w3[i];
 			}
+#if UINTPTR_MAX > 0xffffffffu && !defined(NN__DSP)
+			/* hosts: four epilogues inline (hello_world is epilogue-bound) */
 			if (bias) {
 				a0 = nn__addw(a0, nn__ld32(bias + 4 * u));
 				a1 = nn__addw(a1, nn__ld32(bias + 4 * u + 4));
@@ -164,6 +166,26 @@ nn_fc_s8_eval(const void *data, void *scratch)
 			out[u + 1] = nn__requant(a1, mp[pc], sp[pc], zp, lo, hi);
 			out[u + 2] = nn__requant(a2, mp[2 * pc], sp[2 * pc], zp, lo, hi);
 			out[u + 3] = nn__requant(a3, mp[3 * pc], sp[3 * pc], zp, lo, hi);
+#else
+			/* MCUs (and the DSP-emulating host build, which tests this path):
+			 * one epilogue in a loop, for code size */
+			{
+				int32_t acc[4], j;
+
+				acc[0] = a0;
+				acc[1] = a1;
+				acc[2] = a2;
+				acc[3] = a3;
+				for (j = 0; j < 4; j++) {
+					int32_t a = acc[j];
+
+					if (bias)
+						a = nn__addw(a, nn__ld32(bias + 4 * (u + j)));
+					out[u + j] =
+					        nn__requant(a, mp[j * pc], sp[j * pc], zp, lo, hi);
+				}
+			}
+#endif
 		}
 		for (; u < d->units; u++) {
 			const int8_t *w0 = d->w + (size_t)u * depth;
