@@ -152,24 +152,27 @@ int nn__act_range(int32_t act, float scale, int32_t zp, int32_t *ret_min, int32_
  * 0 <= mult < 2^31 (always true for multipliers from nn__quant_mult):
  * - SRDHM's nudged truncating division equals (ab + 2^30) >> 31 for either
  *   sign of ab, and cannot saturate because mult != INT32_MIN;
- * - RoundingDivideByPOT (ties away from zero) equals
- *   (y + 2^(right-1) - (y < 0)) >> right for right >= 1, done in 64 bits.
+ * - RoundingDivideByPOT is gemmlowp's mask/threshold form, all in 32 bits.
  * Both rely on >> of a negative value being arithmetic, as it is with GCC
  * and Clang on every target we build.
  */
 static inline int32_t
 nn__mbqm(int32_t x, int32_t mult, int shift)
 {
-	int64_t y;
+	int32_t y, mask, rem, thr;
 	int r;
 
 	if (shift > 0)
 		x = (int32_t)((uint32_t)x << shift);
-	y = ((int64_t)x * mult + ((int64_t)1 << 30)) >> 31;
+	/* |x * mult| < 2^62, so y always fits in an int32 */
+	y = (int32_t)(((int64_t)x * mult + ((int64_t)1 << 30)) >> 31);
 	if (shift >= 0)
-		return (int32_t)y;
+		return y;
 	r = -shift;
-	return (int32_t)((y + ((int64_t)1 << (r - 1)) - (y < 0)) >> r);
+	mask = (int32_t)((1u << r) - 1);
+	rem = y & mask;
+	thr = (mask >> 1) + (y < 0);
+	return (y >> r) + (rem > thr);
 }
 
 /* Loads an int32 from model bytes of any alignment (little-endian hosts). */
@@ -306,11 +309,12 @@ nn__addw(int32_t a, int32_t b)
 static inline int8_t
 nn__requant(int32_t acc, int32_t mult, int shift, int32_t zp, int32_t lo, int32_t hi)
 {
-	int64_t v = (int64_t)nn__mbqm(acc, mult, shift) + zp;
+	/* clamp before adding the zero point: no int32 overflow at any input */
+	int32_t v = nn__mbqm(acc, mult, shift), l = lo - zp, h = hi - zp;
 
-	v = v < lo ? lo : v;
-	v = v > hi ? hi : v;
-	return (int8_t)v;
+	v = v < l ? l : v;
+	v = v > h ? h : v;
+	return (int8_t)(v + zp);
 }
 
 /* ---- kernels and the op table (ops.c, kernels/) ---- */
