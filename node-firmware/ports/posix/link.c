@@ -83,6 +83,35 @@ dq_pop(struct sim *s)
 /* ---- raw output ---- */
 
 static void
+udp_flush(struct sim *s)
+{
+	struct link *l = &s->link;
+	struct mmsghdr mm[SEND_BATCH];
+	struct iovec iov[SEND_BATCH];
+	uint32_t i, done = 0;
+	int n;
+
+	for (i = 0; i < l->n_batch; i++) {
+		iov[i].iov_base = l->batch[i];
+		iov[i].iov_len = l->batch_len[i];
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < l->n_batch) {
+		n = sendmmsg(l->fd, mm + done, l->n_batch - done, MSG_DONTWAIT);
+		if (n <= 0) {
+			/* Socket buffer full or no gateway: the rest is lost like radio frames. */
+			l->st.send_errors += l->n_batch - done;
+			break;
+		}
+		l->st.sent += (uint64_t)n;
+		done += (uint32_t)n;
+	}
+	l->n_batch = 0;
+}
+
+static void
 raw_send(struct sim *s, const uint8_t *frame, size_t len)
 {
 	struct link *l = &s->link;
@@ -107,10 +136,12 @@ raw_send(struct sim *s, const uint8_t *frame, size_t len)
 		l->st.sent++;
 		return;
 	}
-	if (send(l->fd, frame, len, MSG_DONTWAIT) != (ssize_t)len)
-		l->st.send_errors++;
-	else
-		l->st.sent++;
+	/* UDP: batched, one sendmmsg() per loop turn or per SEND_BATCH frames. */
+	if (l->n_batch == SEND_BATCH)
+		udp_flush(s);
+	memcpy(l->batch[l->n_batch], frame, len);
+	l->batch_len[l->n_batch] = (uint16_t)len;
+	l->n_batch++;
 }
 
 void
@@ -119,6 +150,8 @@ link_flush(struct sim *s)
 	struct link *l = &s->link;
 	ssize_t n;
 
+	if (!l->serial && l->n_batch > 0)
+		udp_flush(s);
 	while (l->serial && l->fd >= 0 && l->out_len > 0) {
 		n = write(l->fd, l->out, l->out_len);
 		if (n <= 0)

@@ -88,7 +88,13 @@ struct link_stats {
 	uint64_t send_errors, unknown_node, queue_full, bad_frames, reopens;
 };
 
+/* UDP frames gathered per sendmmsg(). */
+#define SEND_BATCH 64
+
 struct link {
+	uint8_t batch[SEND_BATCH][WIRE_MAX_FRAME]; /* UDP frames not yet sent */
+	uint16_t batch_len[SEND_BATCH];
+	uint32_t n_batch;
 	int fd;     /* UDP socket or serial fd */
 	int serial; /* 1: COBS over fd */
 	struct sockaddr_storage gw;
@@ -155,7 +161,7 @@ int link_send_frame(struct sim *s, struct pnode *pn, const uint8_t *frame, size_
 void link_read(struct sim *s);
 /* Runs due held-back frames; returns the next due time or UINT64_MAX. */
 uint64_t link_run_queue(struct sim *s, uint64_t now_ms);
-/* Serial: flushes buffered output. */
+/* Sends what is buffered (UDP batch, serial bytes); called once per loop turn. */
 void link_flush(struct sim *s);
 /* Serial: the device went away; close it. link_reopen() tries to get it back (0 = open). */
 void link_lost(struct sim *s);
