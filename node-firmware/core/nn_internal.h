@@ -255,6 +255,26 @@ nn__smlad(uint32_t a, uint32_t b, int32_t acc)
 	__asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
 	return r;
 }
+
+/* acc + a.lo * b.lo */
+static inline int32_t
+nn__smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+	int32_t r;
+
+	__asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+	return r;
+}
+
+/* acc + a.hi * b.hi */
+static inline int32_t
+nn__smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+	int32_t r;
+
+	__asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+	return r;
+}
 #else
 static inline uint32_t
 nn__pack16(int32_t lo, int32_t hi)
@@ -293,6 +313,18 @@ nn__smlad(uint32_t a, uint32_t b, int32_t acc)
 {
 	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a & 0xffff) * (int16_t)(b & 0xffff)) +
 	                 (uint32_t)((int16_t)(a >> 16) * (int16_t)(b >> 16)));
+}
+
+static inline int32_t
+nn__smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a & 0xffff) * (int16_t)(b & 0xffff)));
+}
+
+static inline int32_t
+nn__smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a >> 16) * (int16_t)(b >> 16)));
 }
 #endif
 #endif

@@ -26,6 +26,9 @@ nn_dwconv_s8_eval(const void *data, void *scratch)
 	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->oc : 1));
 	const int32_t off = d->in_off, ic = d->ic, oc_n = d->oc, dm = d->dm;
 	const int32_t rowstep = d->dh * d->iw * ic, colstep = d->dw * ic;
+#ifdef NN__DSP
+	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
+#endif
 	int8_t *out = d->out;
 	int32_t b, oy, ox;
 
@@ -55,35 +58,73 @@ nn_dwconv_s8_eval(const void *data, void *scratch)
 				w0 = d->w + ((size_t)ky0 * d->kw + kx0) * oc_n;
 				for (oc = 0; oc < oc_n; oc += 4) {
 					int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ky, kx, j, nb;
-					int32_t c0, c1, c2, c3;
 					const int8_t *xr = x0, *wr = w0 + oc;
 
 					nb = oc_n - oc < 4 ? oc_n - oc : 4;
-					/* input channel of each of the four output channels */
-					c0 = oc / dm;
-					c1 = nb > 1 ? (oc + 1) / dm : c0;
-					c2 = nb > 2 ? (oc + 2) / dm : c0;
-					c3 = nb > 3 ? (oc + 3) / dm : c0;
-					for (ky = ky0; ky < ky1; ky++) {
-						const int8_t *x = xr, *w = wr;
+					if (dm == 1 && nb == 4) {
+						/* depth multiplier 1: four channels side by side in
+						 * both the input and the filter */
+						for (ky = ky0; ky < ky1; ky++) {
+							const int8_t *x = xr + oc, *w = wr;
 
-						for (kx = kx0; kx < kx1; kx++) {
-							a0 += (x[c0] + off) * w[0];
-							if (nb == 4) {
-								a1 += (x[c1] + off) * w[1];
-								a2 += (x[c2] + off) * w[2];
-								a3 += (x[c3] + off) * w[3];
-							} else {
-								if (nb > 1)
-									a1 += (x[c1] + off) * w[1];
-								if (nb > 2)
-									a2 += (x[c2] + off) * w[2];
+							for (kx = kx0; kx < kx1; kx++) {
+#ifdef NN__DSP
+								uint32_t xv = nn__ld4(x),
+								         wv = nn__ld4(w);
+								uint32_t xe = nn__sxtab16(offs, xv);
+								uint32_t xo =
+								        nn__sxtab16_hi(offs, xv);
+								uint32_t we = nn__sxtb16(wv);
+								uint32_t wo = nn__sxtb16_hi(wv);
+
+								a0 = nn__smlabb(xe, we, a0);
+								a2 = nn__smlatt(xe, we, a2);
+								a1 = nn__smlabb(xo, wo, a1);
+								a3 = nn__smlatt(xo, wo, a3);
+#else
+								a0 += (x[0] + off) * w[0];
+								a1 += (x[1] + off) * w[1];
+								a2 += (x[2] + off) * w[2];
+								a3 += (x[3] + off) * w[3];
+#endif
+								x += colstep;
+								w += oc_n;
 							}
-							x += colstep;
-							w += oc_n;
+							xr += rowstep;
+							wr += (size_t)d->kw * oc_n;
 						}
-						xr += rowstep;
-						wr += (size_t)d->kw * oc_n;
+					} else {
+						/* input channel of each of the four output channels */
+						int32_t c0 = oc / dm;
+						int32_t c1 = nb > 1 ? (oc + 1) / dm : c0;
+						int32_t c2 = nb > 2 ? (oc + 2) / dm : c0;
+						int32_t c3 = nb > 3 ? (oc + 3) / dm : c0;
+
+						for (ky = ky0; ky < ky1; ky++) {
+							const int8_t *x = xr, *w = wr;
+
+							for (kx = kx0; kx < kx1; kx++) {
+								a0 += (x[c0] + off) * w[0];
+								if (nb == 4) {
+									a1 += (x[c1] + off) * w[1];
+									a2 += (x[c2] + off) * w[2];
+									a3 += (x[c3] + off) * w[3];
+								} else {
+									if (nb > 1)
+										a1 += (x[c1] +
+										       off) *
+										      w[1];
+									if (nb > 2)
+										a2 += (x[c2] +
+										       off) *
+										      w[2];
+								}
+								x += colstep;
+								w += oc_n;
+							}
+							xr += rowstep;
+							wr += (size_t)d->kw * oc_n;
+						}
 					}
 					for (j = 0; j < nb; j++) {
 						int32_t ch = oc + j, mi = d->per_channel ? ch : 0;
