@@ -55,6 +55,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tinyfleetd [-c FILE] [-d] [--check-config]\n"
+	                "       tinyfleetd --version\n"
 	                "       tinyfleetd [-c FILE] --enroll NAME [--tags a,b] [--out FILE]\n"
 	                "       tinyfleetd [-c FILE] --enroll-batch N --out FILE [--prefix P] "
 	                "[--tags a,b]\n"
@@ -449,6 +450,7 @@ main(int argc, char **argv)
 	        {"out", required_argument, NULL, OPT_OUT},
 	        {"prefix", required_argument, NULL, OPT_PREFIX},
 	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL, *enroll = NULL, *import = NULL, *tags = "", *out = NULL;
@@ -459,8 +461,11 @@ main(int argc, char **argv)
 	char err[1024];
 
 	memset(&gw, 0, sizeof(gw));
-	while ((ch = getopt_long(argc, argv, "c:dfth", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfthV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("tinyfleetd %s\n", TF_VERSION);
+			return 0;
 		case 'c':
 			conf = optarg;
 			break;
