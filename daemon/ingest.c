@@ -427,8 +427,14 @@ ingest_rx(void *arg, uint8_t *frame, size_t len, const struct transport_peer *fr
 		}
 	}
 	r = session_receive(in->sess, frame, len, from, now, &rx);
-	if (r < 0)
+	if (r < 0) {
+		if (log_get_level() >= LOG_LEVEL_DEBUG && len >= 6)
+			log_debug("frame from node %u dropped: %s",
+			          (uint32_t)frame[2] | (uint32_t)frame[3] << 8 |
+			                  (uint32_t)frame[4] << 16 | (uint32_t)frame[5] << 24,
+			          session_drop_name((enum session_drop)(-r - 1)));
 		return;
+	}
 	if (in->alerts != NULL)
 		alerts_on_seen(in->alerts, rx.node->id, now);
 	if (rx.duplicate) {
