@@ -126,6 +126,15 @@ gw_status(struct gw *gw, char *buf, size_t len)
 	         (unsigned long long)ss.dropped[SESSION_DROP_FORGED],
 	         (unsigned long long)ss.dropped[SESSION_DROP_REPLAY], (long long)st.outbox_rows,
 	         is.store_failing ? "; STORE FAILING" : "");
+	/* Links that are down (a serial device that went away and is being retried). */
+	for (size_t i = 0; i < gw->n_transports; i++) {
+		struct transport_stats ts;
+		size_t used = strlen(buf);
+
+		gw->transports[i]->ops->stats(gw->transports[i], &ts);
+		if (!ts.up && used < len)
+			snprintf(buf + used, len - used, "; %s down", gw->transports[i]->spec);
+	}
 }
 
 static void
