@@ -27,6 +27,10 @@ else
 B ?= build
 SAN_FLAGS :=
 endif
+# One spelling per build dir: an absolute B (the integration runner exports one)
+# would write dependency files whose targets a relative B never matches, and
+# objects would silently miss header changes.
+override B := $(patsubst $(CURDIR)/%,%,$(B))
 
 CC ?= cc
 ifeq ($(origin CC),default)
