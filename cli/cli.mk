@@ -26,3 +26,25 @@ FORMAT_FILES += tests/tools/make_test_model.c
 bench-core: $(CTL) $(CORE_SIZE_MAPS)
 	@B=$(B) tests/bench/core-bench
 BENCH_TARGETS += bench-core
+
+# ---- control socket (owner: control helper) ----
+# fuzz_daemon_control: the control server's framing, decoder, dispatch and
+# handlers on garbage, every daemon object built with libFuzzer's clang flags.
+CTL_FUZZ := $(B)/fuzz/bin/fuzz_daemon_control
+CTL_FUZZ_OBJS := $(B)/fuzz/tests/fuzz/fuzz_daemon_control.o \
+	$(filter-out $(B)/fuzz/daemon/main.o,$(DAEMON_SRCS:%.c=$(B)/fuzz/%.o)) \
+	$(PROTO_GEN_C:%.c=$(B)/fuzz/%.o) $(WIRE_SRCS:%.c=$(B)/fuzz/%.o)
+$(CTL_FUZZ_OBJS): | $(PROTO_HDRS)
+$(CTL_FUZZ): $(CTL_FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
+FUZZ_TARGETS += $(CTL_FUZZ)
+FORMAT_FILES += tests/fuzz/fuzz_daemon_control.c
+
+# make bench (control part): 10,000 enrolled nodes; `nodes list` and
+# `readings --limit 1000` against the 1 s limit (median of 5); JSON to
+# $(B)/bench/ctl.json.
+.PHONY: bench-ctl
+bench-ctl: $(CTL) $(B)/tinyfleetd $(TF_SENDER)
+	@B=$(B) tests/bench/ctl-bench
+BENCH_TARGETS += bench-ctl

@@ -1136,34 +1136,51 @@ ctl_watch(struct control_client *cl, const CtlRequest *req)
 	{                                                                                          \
 		CtlResponse rsp = TINYFLEET__V1__CTL_RESPONSE__INIT;                               \
 		pagetype page = pageinit;                                                          \
-		rowtype *rows = calloc(want, sizeof(*rows));                                       \
-		msgtype *msgs = calloc(want, sizeof(*msgs));                                       \
-		msgtype **ptrs = calloc(want, sizeof(*ptrs));                                      \
-		size_t n = 0;                                                                      \
+		rowtype *rows = NULL, *nr;                                                         \
+		msgtype *msgs = NULL;                                                              \
+		msgtype **ptrs = NULL;                                                             \
+		size_t n = 0, cap = 0;                                                             \
 		int r = 0;                                                                         \
                                                                                                    \
 		*ret_end = false;                                                                  \
-		if (rows == NULL || msgs == NULL || ptrs == NULL) {                                \
-			r = -ENOMEM;                                                               \
-			goto out;                                                                  \
-		}                                                                                  \
-		while (n < want && (r = nextfn(cur, &rows[n])) == 1) {                             \
-			msgfn;                                                                     \
-			ptrs[n] = &msgs[n];                                                        \
+		/* Rows first, in an array that grows: most pages are short. */                    \
+		while (n < want) {                                                                 \
+			if (n == cap) {                                                            \
+				cap = cap ? cap * 2 : 32;                                          \
+				if (cap > want)                                                    \
+					cap = want;                                                \
+				if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {           \
+					r = -ENOMEM;                                               \
+					goto out;                                                  \
+				}                                                                  \
+				rows = nr;                                                         \
+			}                                                                          \
+			if ((r = nextfn(cur, &rows[n])) != 1)                                      \
+				break;                                                             \
 			n++;                                                                       \
 		}                                                                                  \
 		if (r < 0)                                                                         \
 			goto out;                                                                  \
 		*ret_end = r == 0;                                                                 \
 		r = 0;                                                                             \
-		if (n > 0) {                                                                       \
-			*ret_last = rows[n - 1].id;                                                \
-			page.nfield = n;                                                           \
-			page.arrfield = ptrs;                                                      \
-			rsp.body_case = body;                                                      \
-			rsp.field = &page;                                                         \
-			ctl_send(cl, cl->req_id, true, &rsp);                                      \
+		if (n == 0)                                                                        \
+			goto out;                                                                  \
+		msgs = calloc(n, sizeof(*msgs));                                                   \
+		ptrs = calloc(n, sizeof(*ptrs));                                                   \
+		if (msgs == NULL || ptrs == NULL) {                                                \
+			r = -ENOMEM;                                                               \
+			goto out;                                                                  \
 		}                                                                                  \
+		for (size_t i = 0; i < n; i++) {                                                   \
+			msgfn;                                                                     \
+			ptrs[i] = &msgs[i];                                                        \
+		}                                                                                  \
+		*ret_last = rows[n - 1].id;                                                        \
+		page.nfield = n;                                                                   \
+		page.arrfield = ptrs;                                                              \
+		rsp.body_case = body;                                                              \
+		rsp.field = &page;                                                                 \
+		ctl_send(cl, cl->req_id, true, &rsp);                                              \
 	out:                                                                                       \
 		*ret_n = n;                                                                        \
 		free(rows);                                                                        \
@@ -1173,19 +1190,19 @@ ctl_watch(struct control_client *cl, const CtlRequest *req)
 	}
 
 CTL_PAGE_FN(ctl_page_nodes, struct store_read_node, Tinyfleet__V1__CtlNode, store_read_next_node,
-            ctl_node_msg(&rows[n], cl->online_since_ms, &msgs[n]),
+            ctl_node_msg(&rows[i], cl->online_since_ms, &msgs[i]),
             TINYFLEET__V1__CTL_RESPONSE__BODY_NODES, nodes, Tinyfleet__V1__CtlNodePage,
             TINYFLEET__V1__CTL_NODE_PAGE__INIT, n_nodes, nodes)
 CTL_PAGE_FN(ctl_page_readings, struct store_read_reading, Tinyfleet__V1__CtlReading,
-            store_read_next_reading, ctl_reading_msg(&rows[n], &msgs[n]),
+            store_read_next_reading, ctl_reading_msg(&rows[i], &msgs[i]),
             TINYFLEET__V1__CTL_RESPONSE__BODY_READINGS, readings, Tinyfleet__V1__CtlReadingPage,
             TINYFLEET__V1__CTL_READING_PAGE__INIT, n_readings, readings)
 CTL_PAGE_FN(ctl_page_health, struct store_read_health, Tinyfleet__V1__CtlHealthRow,
-            store_read_next_health, ctl_health_msg(&rows[n], &msgs[n]),
+            store_read_next_health, ctl_health_msg(&rows[i], &msgs[i]),
             TINYFLEET__V1__CTL_RESPONSE__BODY_HEALTH, health, Tinyfleet__V1__CtlHealthPage,
             TINYFLEET__V1__CTL_HEALTH_PAGE__INIT, n_rows, rows)
 CTL_PAGE_FN(ctl_page_alerts, struct store_read_alert, Tinyfleet__V1__CtlAlert,
-            store_read_next_alert, ctl_alert_msg(&rows[n], &msgs[n]),
+            store_read_next_alert, ctl_alert_msg(&rows[i], &msgs[i]),
             TINYFLEET__V1__CTL_RESPONSE__BODY_ALERTS, alerts, Tinyfleet__V1__CtlAlertPage,
             TINYFLEET__V1__CTL_ALERT_PAGE__INIT, n_alerts, alerts)
 
