@@ -56,3 +56,15 @@ FORMAT_FILES += tests/tools/tf-sqlite-bench.c
 bench-ingest: $(B)/tinyfleetd $(TF_SENDER) $(TF_SQLITE_BENCH)
 	@B=$(B) tests/bench/ingest
 BENCH_TARGETS += bench-ingest
+
+# Fuzzing: tests/fuzz/fuzz_daemon_codec.c against the daemon's decoder and the
+# JSON built from what it accepts (clang, libFuzzer, ASan + UBSan).
+DAEMON_FUZZ := $(B)/fuzz/bin/fuzz_daemon_codec
+FUZZ_TARGETS += $(DAEMON_FUZZ)
+FORMAT_FILES += tests/fuzz/fuzz_daemon_codec.c
+$(B)/fuzz/tests/fuzz/fuzz_daemon_codec.o: FUZZ_CFLAGS += -Idaemon
+$(B)/fuzz/tests/fuzz/fuzz_daemon_codec.o $(B)/fuzz/daemon/codec.o: | $(PROTO_HDRS)
+$(DAEMON_FUZZ): $(B)/fuzz/tests/fuzz/fuzz_daemon_codec.o $(B)/fuzz/daemon/codec.o \
+		$(PROTO_GEN_C:%.c=$(B)/fuzz/%.o)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^ $(call pc_libs,libprotobuf-c)
