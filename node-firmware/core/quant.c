@@ -45,6 +45,14 @@ bitlen(uint64_t x)
 {
 	int n = 0;
 
+	if (x >> 32) {
+		n = 32;
+		x >>= 32;
+	}
+	if (x >> 16) {
+		n += 16;
+		x >>= 16;
+	}
 	for (; x; x >>= 1)
 		n++;
 	return n;
