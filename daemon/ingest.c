@@ -134,6 +134,9 @@ batch_commit_one(struct ingest *in)
 {
 	in->n++;
 	in->stats.staged++;
+	if (in->n == 1)
+		log_debug("batch: first record staged; commit within %d ms or at %d records",
+		          in->cfg->batch_ms, in->cfg->batch_size);
 	ingest_schedule(in);
 }
 
