@@ -119,8 +119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (control_client_feed(cl, data + off, chunk) < 0)
 			break;
 		off += chunk;
-		(void)control_client_pump(cl);
 	}
+	/* Requests queued behind a streamed answer run as each stream ends. */
 	(void)control_client_pump(cl);
 	control_client_free_detached(cl);
 	store_tx_rollback(st);
