@@ -3,7 +3,8 @@
 # prints over UART0 as raw bytes (no stdio in the image), SysTick wakes it from
 # WFI, its clock (the 25 MHz dual timer) runs, the FPU is on, a starved
 # watchdog's NMI records the reason in no-init RAM and resets the core (the
-# second boot reads it back), and semihosting's extended exit ends QEMU
+# second boot reads it back), the flash HAL keeps the NOR rules and its
+# contents across a software reset (selftest.elf), and semihosting's extended exit ends QEMU
 # with the image's exit code.
 . "$TF_ROOT/tests/integration/lib.sh"
 
@@ -30,4 +31,14 @@ read -r us ticks systicks fpu < <(awk '/^elapsed_us/ { print $2, $5, $7, $9 }' "
 [ "$us" -ge 30000 ] || tf_fail "3 SysTick periods took only $us us"
 ratio=$(( ticks / us ))
 [ "$ratio" -ge 24 ] && [ "$ratio" -le 26 ] || tf_fail "timer runs at $ratio ticks/us, 25 expected"
-echo "OK: boot, UART, SysTick, timer ($ratio ticks/us), FPU, watchdog reset, semihosting exit"
+
+tf_log "the flash HAL's NOR rules on the target (selftest.elf)"
+rc=0
+timeout 20 qemu-system-arm -M mps2-an386 -display none -monitor none \
+	-serial "file:$TF_WORK/selftest.txt" \
+	-semihosting-config enable=on,target=native -kernel "$TF_BUILD/cm4/selftest.elf" || rc=$?
+cat "$TF_WORK/selftest.txt"
+[ "$rc" -eq 0 ] || tf_fail "selftest exit code $rc (= failures)"
+grep -q '^selftest: after reset$' "$TF_WORK/selftest.txt" || tf_fail "selftest never reached its second boot"
+grep -q '^selftest: 0 failures$' "$TF_WORK/selftest.txt" || tf_fail "selftest failures"
+echo "OK: boot, UART, SysTick, timer ($ratio ticks/us), FPU, watchdog reset, semihosting exit, flash HAL"

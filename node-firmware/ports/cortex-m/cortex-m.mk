@@ -48,8 +48,14 @@ CM_SMOKE := $(CM_B)/smoke.elf
 $(CM_SMOKE): $(CM_BOARD_OBJS) $(CM_B)/$(CM_DIR)/smoke.o $(CM_DIR)/bench.ld $(CM_LDS)
 	$(CM_CC) $(CM_LDFLAGS) -T bench.ld -Wl,-Map=$@.map -o $@ $(filter %.o,$^)
 
-INTEGRATION_DEPS += $(CM_SMOKE)
-M4_LIBS += $(CM_SMOKE)
+# The flash HAL's NOR rules checked on the target (linked like node.elf).
+CM_SELFTEST := $(CM_B)/selftest.elf
+$(CM_SELFTEST): $(CM_BOARD_OBJS) $(CM_B)/$(CM_DIR)/selftest.o $(CM_B)/$(CM_DIR)/flash.o \
+		$(CM_DIR)/node.ld $(CM_LDS)
+	$(CM_CC) $(CM_LDFLAGS) -T node.ld -Wl,-Map=$@.map -o $@ $(filter %.o,$^)
+
+INTEGRATION_DEPS += $(CM_SMOKE) $(CM_SELFTEST)
+M4_LIBS += $(CM_SMOKE) $(CM_SELFTEST)
 
 FORMAT_FILES += $(wildcard $(CM_DIR)/*.c $(CM_DIR)/*.h $(CM_DIR)/tools/*.c)
 
