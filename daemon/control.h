@@ -138,6 +138,10 @@ int control_client_new_detached(struct control *c, const struct control_peer *pe
 /* Returns 0, or -EPIPE once the server decided to drop this client. */
 int control_client_feed(struct control_client *cl, const uint8_t *data, size_t len);
 size_t control_client_pump(struct control_client *cl);
+/*
+ * Frees a detached client. control_free() frees the ones still connected;
+ * one the server dropped (feed returned -EPIPE) must be freed here.
+ */
 void control_client_free_detached(struct control_client *cl);
 
 /*

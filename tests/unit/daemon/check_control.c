@@ -363,6 +363,8 @@ START_TEST(test_oversized_request_is_refused_and_the_client_dropped)
 	/* Nothing more is answered on a dropped connection. */
 	ck_assert_int_eq(control_client_feed(cl, hdr, 4), -EPIPE);
 	ck_assert_uint_eq(n_rsp, 1);
+	/* A dropped client is no longer the server's: its owner frees it. */
+	control_client_free_detached(cl);
 }
 END_TEST
 
