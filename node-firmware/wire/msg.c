@@ -602,9 +602,14 @@ msg_encode(const struct msg_desc *d, struct wire_pb_writer *w, const uint8_t *s)
 
 /* ---- envelopes ---- */
 
+/*
+ * The body, then the envelope's seq_floor (0: not sent; the gateway envelope
+ * has none). Field-number order, as protobuf-c writes it: every body number
+ * is below WIRE_MSG_SEQ_FLOOR_FIELD.
+ */
 static int
 msg_env_encode(const struct msg_body *bodies, size_t n_bodies, int type, const void *u,
-               uint8_t *out, size_t cap)
+               uint32_t seq_floor, uint8_t *out, size_t cap)
 {
 	const struct msg_body *b = msg_body_find(bodies, n_bodies, (uint32_t)type);
 	struct wire_pb_writer w;
@@ -616,17 +621,22 @@ msg_env_encode(const struct msg_body *bodies, size_t n_bodies, int type, const v
 	mark = wire_pb_begin(&w, b->num);
 	msg_encode(b->desc, &w, u);
 	wire_pb_end(&w, mark);
+	if (seq_floor != 0) {
+		wire_pb_put_key(&w, WIRE_MSG_SEQ_FLOOR_FIELD, WIRE_PB_VARINT);
+		wire_pb_put_varint(&w, seq_floor);
+	}
 	return wire_pb_writer_finish(&w);
 }
 
 /*
  * Decode an envelope into *type and the union at u (usize bytes), both zeroed
- * by the caller. Unknown bodies are skipped like any unknown field; the last
- * known body wins.
+ * by the caller, and its seq_floor into *seq_floor (NULL: the envelope has no
+ * such field, so field 16 is unknown there). Unknown bodies are skipped like
+ * any unknown field; the last known body wins, and so does the last seq_floor.
  */
 static int
 msg_env_decode(const struct msg_body *bodies, size_t n_bodies, const uint8_t *in, size_t len,
-               int *type, uint8_t *u, size_t usize)
+               int *type, uint8_t *u, size_t usize, uint32_t *seq_floor)
 {
 	struct wire_pb_reader r, sub;
 
@@ -640,6 +650,17 @@ msg_env_decode(const struct msg_body *bodies, size_t n_bodies, const uint8_t *in
 		err = wire_pb_read_key(&r, &num, &wt);
 		if (err < 0)
 			return err;
+		if (seq_floor != NULL && num == WIRE_MSG_SEQ_FLOOR_FIELD) {
+			uint64_t v;
+
+			if (wt != WIRE_PB_VARINT)
+				return WIRE_EWIRETYPE;
+			err = wire_pb_read_varint(&r, &v);
+			if (err < 0)
+				return err;
+			*seq_floor = (uint32_t)v; /* narrowed to the low bits, as protobuf does */
+			continue;
+		}
 		b = msg_body_find(bodies, n_bodies, num);
 		if (b == NULL) {
 			err = wire_pb_skip(&r, wt);
@@ -666,7 +687,28 @@ wire_msg_node_encode(const struct wire_node_msg *m, uint8_t *out, size_t cap)
 {
 	if (m == NULL || out == NULL)
 		return WIRE_EINVAL;
-	return msg_env_encode(node_bodies, NITEMS(node_bodies), (int)m->type, &m->u, out, cap);
+	return msg_env_encode(node_bodies, NITEMS(node_bodies), (int)m->type, &m->u, m->seq_floor,
+	                      out, cap);
+}
+
+int
+wire_msg_node_append_seq_floor(uint8_t *buf, size_t len, size_t cap, uint32_t seq_floor)
+{
+	struct wire_pb_writer w;
+	size_t need;
+
+	if (buf == NULL || len > cap)
+		return WIRE_EINVAL;
+	if (seq_floor == 0)
+		return (int)len;
+	need = wire_pb_varint_size((uint64_t)WIRE_MSG_SEQ_FLOOR_FIELD << 3) +
+	       wire_pb_varint_size(seq_floor);
+	if (cap - len < need)
+		return WIRE_ENOSPC;
+	wire_pb_writer_init(&w, buf + len, cap - len);
+	wire_pb_put_key(&w, WIRE_MSG_SEQ_FLOOR_FIELD, WIRE_PB_VARINT);
+	wire_pb_put_varint(&w, seq_floor);
+	return (int)(len + (size_t)w.pos);
 }
 
 int
@@ -674,7 +716,7 @@ wire_msg_gw_encode(const struct wire_gw_msg *m, uint8_t *out, size_t cap)
 {
 	if (m == NULL || out == NULL)
 		return WIRE_EINVAL;
-	return msg_env_encode(gw_bodies, NITEMS(gw_bodies), (int)m->type, &m->u, out, cap);
+	return msg_env_encode(gw_bodies, NITEMS(gw_bodies), (int)m->type, &m->u, 0, out, cap);
 }
 
 /* Decoding goes into a local copy so *ret is untouched on failure. */
@@ -688,7 +730,7 @@ wire_msg_node_decode(const uint8_t *in, size_t len, struct wire_node_msg *ret)
 		return WIRE_EINVAL;
 	memset(&m, 0, sizeof(m));
 	err = msg_env_decode(node_bodies, NITEMS(node_bodies), in, len, &type, (uint8_t *)&m.u,
-	                     sizeof(m.u));
+	                     sizeof(m.u), &m.seq_floor);
 	if (err < 0)
 		return err;
 	m.type = (enum wire_node_msg_type)type;
@@ -706,7 +748,7 @@ wire_msg_gw_decode(const uint8_t *in, size_t len, struct wire_gw_msg *ret)
 		return WIRE_EINVAL;
 	memset(&m, 0, sizeof(m));
 	err = msg_env_decode(gw_bodies, NITEMS(gw_bodies), in, len, &type, (uint8_t *)&m.u,
-	                     sizeof(m.u));
+	                     sizeof(m.u), NULL);
 	if (err < 0)
 		return err;
 	m.type = (enum wire_gw_msg_type)type;

@@ -17,6 +17,8 @@
  *   - ModelOffer.sha256 is exactly 32 bytes on the wire or absent (all zero).
  *   - Decoders skip unknown fields; an envelope without a body this side knows
  *     is WIRE_ETYPE.
+ *   - NodeMessage.seq_floor, the one envelope field beside the body, is
+ *     struct wire_node_msg's seq_floor (0 = not sent).
  *
  * Nothing here allocates or keeps state; the structs are plain values
  * (struct wire_node_msg is 344 bytes, struct wire_gw_msg 424 on Cortex-M4 and
@@ -168,8 +170,15 @@ enum wire_node_msg_type {
 	WIRE_NODE_CHUNK_REQUEST = 5
 };
 
+/* NodeMessage.seq_floor's field number (an envelope field, next to the body). */
+#define WIRE_MSG_SEQ_FLOOR_FIELD 16
+/* Bytes wire_msg_node_append_seq_floor() adds at most: a 2-byte key and a 5-byte varint. */
+#define WIRE_MSG_SEQ_FLOOR_MAX 7
+
 struct wire_node_msg {
 	enum wire_node_msg_type type;
+	/* Envelope field: every seq below it is acked or abandoned by the node; 0 = not sent. */
+	uint32_t seq_floor;
 	union {
 		struct wire_msg_hello hello;
 		struct wire_msg_inference inference;
@@ -289,6 +298,21 @@ int wire_msg_node_encode(const struct wire_node_msg *m, uint8_t *out, size_t cap
  *   WIRE_ETYPE      no body, or only bodies this side does not know
  */
 int wire_msg_node_decode(const uint8_t *in, size_t len, struct wire_node_msg *ret);
+
+/*
+ * Appends NodeMessage.seq_floor to an envelope already encoded in buf[0..len)
+ * (cap bytes in all), for a sender that keeps encoded messages and sets the
+ * floor when it sends them. When buf came from wire_msg_node_encode() with
+ * seq_floor 0, the result is byte-identical to encoding with seq_floor set
+ * (the field's number is above every body's, so it goes last). seq_floor 0
+ * appends nothing.
+ *
+ * Returns the new length, or
+ *   WIRE_EINVAL  buf is NULL, or len > cap
+ *   WIRE_ENOSPC  cap - len is too small (buf is untouched then); cap - len >=
+ *                WIRE_MSG_SEQ_FLOOR_MAX always fits
+ */
+int wire_msg_node_append_seq_floor(uint8_t *buf, size_t len, size_t cap, uint32_t seq_floor);
 
 /* Same as wire_msg_node_encode() for a GatewayMessage envelope. */
 int wire_msg_gw_encode(const struct wire_gw_msg *m, uint8_t *out, size_t cap);

@@ -9,6 +9,8 @@
  *         longest strings and bytes) and seeded random values, both directions.
  *         Unknown fields of every wire type are skipped; non-packed repeated
  *         fields and repeated/merged bodies read as protobuf-c reads them.
+ *         NodeMessage.seq_floor (the envelope field) in every one of those,
+ *         and appended to a kept encoding as a node does when it sends.
  * limits: the largest message of each kind fits WIRE_MSG_MAX; every capacity
  *         is accepted when full and refused one past it; every too-small output
  *         buffer gets WIRE_ENOSPC without a byte written past it.
@@ -137,6 +139,7 @@ fill_node(enum fill mode, enum wire_node_msg_type type, struct wire_node_msg *m)
 
 	memset(m, 0, sizeof(*m));
 	m->type = type;
+	m->seq_floor = U32(mode);
 	switch (type) {
 	case WIRE_NODE_HELLO: {
 		struct wire_msg_hello *h = &m->u.hello;
@@ -341,6 +344,7 @@ to_pbc_node(struct wire_node_msg *m, struct pbc_node *p)
 
 	p->env = env_init;
 	p->env.body_case = (Tinyfleet__V1__NodeMessage__BodyCase)m->type;
+	p->env.seq_floor = m->seq_floor;
 	switch (m->type) {
 	case WIRE_NODE_HELLO: {
 		static const Tinyfleet__V1__Hello init = TINYFLEET__V1__HELLO__INIT;
@@ -604,6 +608,7 @@ from_pbc_node(const Tinyfleet__V1__NodeMessage *p, struct wire_node_msg *m)
 
 	memset(m, 0, sizeof(*m));
 	m->type = (enum wire_node_msg_type)p->body_case;
+	m->seq_floor = p->seq_floor;
 	switch (p->body_case) {
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_HELLO: {
 		const Tinyfleet__V1__Hello *s = p->hello;
@@ -987,6 +992,96 @@ START_TEST(test_msg_ack_encodes_known_bytes)
 	m.u.ack.sack_bitmap = 0x8000000000000005ull;
 	ck_assert_int_eq(wire_msg_gw_encode(&m, out, sizeof(out)), (int)sizeof(want));
 	ck_assert_mem_eq(out, want, sizeof(want));
+}
+END_TEST
+
+START_TEST(test_msg_seq_floor_encodes_known_bytes)
+{
+	/* Inference{seq 70} with the envelope's seq_floor 7 after the body. */
+	static const uint8_t want[] = {
+	        0x12, 0x02, 0x08, 0x46, /* NodeMessage.inference {seq 70} */
+	        0x80, 0x01, 0x07,       /* seq_floor (field 16, varint) 7 */
+	};
+	struct wire_node_msg m, back;
+	uint8_t out[32];
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_NODE_INFERENCE;
+	m.seq_floor = 7;
+	m.u.inference.seq = 70;
+	ck_assert_int_eq(wire_msg_node_encode(&m, out, sizeof(out)), (int)sizeof(want));
+	ck_assert_mem_eq(out, want, sizeof(want));
+	ck_assert_int_eq(wire_msg_node_decode(want, sizeof(want), &back), 0);
+	ck_assert_uint_eq(back.seq_floor, 7);
+	ck_assert_uint_eq(back.u.inference.seq, 70);
+	check_node_bytes_agree(want, sizeof(want));
+}
+END_TEST
+
+START_TEST(test_msg_seq_floor_anywhere_last_wins_like_protobuf_c)
+{
+	/* seq_floor 3 before the body, then Health{seq 9}, then seq_floor 300
+	 * (a 2-byte varint): both codecs keep 300. */
+	static const uint8_t in[] = {
+	        0x80, 0x01, 0x03, 0x1a, 0x02, 0x08, 0x09, 0x80, 0x01, 0xac, 0x02,
+	};
+	/* The same without any seq_floor: 0, as old nodes send it. */
+	static const uint8_t old[] = {0x1a, 0x02, 0x08, 0x09};
+	struct wire_node_msg m;
+
+	ck_assert_int_eq(wire_msg_node_decode(in, sizeof(in), &m), 0);
+	ck_assert_int_eq(m.type, WIRE_NODE_HEALTH);
+	ck_assert_uint_eq(m.u.health.seq, 9);
+	ck_assert_uint_eq(m.seq_floor, 300);
+	check_node_bytes_agree(in, sizeof(in));
+	ck_assert_int_eq(wire_msg_node_decode(old, sizeof(old), &m), 0);
+	ck_assert_uint_eq(m.seq_floor, 0);
+	check_node_bytes_agree(old, sizeof(old));
+}
+END_TEST
+
+START_TEST(test_msg_append_seq_floor_equals_encoding_with_it)
+{
+	uint8_t kept[WIRE_MSG_MAX], whole[WIRE_MSG_MAX];
+	struct wire_node_msg m, back;
+	Tinyfleet__V1__NodeMessage *u;
+	uint32_t floor;
+	int k, n, n_whole;
+
+	rng = 0xf1002ull + (uint64_t)_i;
+	for (k = 0; k < 300; k++) {
+		fill_node(FILL_RANDOM, node_types[_i], &m);
+		floor = k == 0 ? UINT32_MAX : k == 1 ? 0 : pick_u32();
+		/* What a node keeps in its outbox: the message without a floor. */
+		m.seq_floor = 0;
+		n = wire_msg_node_encode(&m, kept, sizeof(kept) - WIRE_MSG_SEQ_FLOOR_MAX);
+		ck_assert_int_gt(n, 0);
+		n = wire_msg_node_append_seq_floor(kept, (size_t)n, sizeof(kept), floor);
+		ck_assert_int_gt(n, 0);
+		m.seq_floor = floor;
+		n_whole = wire_msg_node_encode(&m, whole, sizeof(whole));
+		ck_assert_int_eq(n, n_whole);
+		ck_assert_mem_eq(kept, whole, (size_t)n);
+		u = tinyfleet__v1__node_message__unpack(NULL, (size_t)n, kept);
+		ck_assert_ptr_nonnull(u);
+		ck_assert_uint_eq(u->seq_floor, floor);
+		tinyfleet__v1__node_message__free_unpacked(u, NULL);
+		ck_assert_int_eq(wire_msg_node_decode(kept, (size_t)n, &back), 0);
+		ck_assert(memcmp(&back, &m, sizeof(m)) == 0);
+	}
+}
+END_TEST
+
+START_TEST(test_msg_gw_envelope_skips_field_16)
+{
+	/* Field 16 means nothing in a GatewayMessage: skipped by both codecs. */
+	static const uint8_t in[] = {0x42, 0x02, 0x08, 0x07, 0x80, 0x01, 0x05};
+	struct wire_gw_msg m;
+
+	ck_assert_int_eq(wire_msg_gw_decode(in, sizeof(in), &m), 0);
+	ck_assert_int_eq(m.type, WIRE_GW_ACK);
+	ck_assert_uint_eq(m.u.ack.cumulative, 7);
+	check_gw_bytes_agree(in, sizeof(in));
 }
 END_TEST
 
@@ -1422,6 +1517,18 @@ static const struct bad_msg {
         {"sha256 of 1 byte", 1, {0x52, 0x03, 0x22, 0x01, 0xab}, 5, WIRE_EFIELD},
         {"chunk data past the end", 1, {0x5a, 0x04, 0x22, 0x10, 0x01, 0x02}, 6, WIRE_ELENGTH},
         {"unknown field length past the end", 1, {0x42, 0x03, 0xfa, 0x01, 0x7f}, 5, WIRE_ELENGTH},
+        {"seq_floor sent as bytes",
+         0,
+         {0x12, 0x02, 0x08, 0x01, 0x82, 0x01, 0x01, 0x00},
+         8,
+         WIRE_EWIRETYPE},
+        {"seq_floor sent as fixed32",
+         0,
+         {0x12, 0x02, 0x08, 0x01, 0x85, 0x01, 1, 2, 3, 4},
+         10,
+         WIRE_EWIRETYPE},
+        {"seq_floor truncated", 0, {0x12, 0x02, 0x08, 0x01, 0x80, 0x01, 0x80}, 7, WIRE_ETRUNC},
+        {"seq_floor without a body", 0, {0x80, 0x01, 0x05}, 3, WIRE_ETYPE},
         {"trailing truncated field after a good body",
          1,
          {0x42, 0x02, 0x08, 0x01, 0x08},
@@ -1449,6 +1556,41 @@ START_TEST(test_msg_rejects_bad_input_with_distinct_code)
 	/* Nothing is written to the output on failure. */
 	ck_assert_msg(memcmp(&nm, &nm_before, sizeof(nm)) == 0, "%s: node output touched", c->name);
 	ck_assert_msg(memcmp(&gm, &gm_before, sizeof(gm)) == 0, "%s: gw output touched", c->name);
+}
+END_TEST
+
+START_TEST(test_msg_append_seq_floor_refuses_short_buffer_untouched)
+{
+	static const uint32_t floors[] = {1, 127, 128, 16384, UINT32_MAX};
+	uint8_t buf[16];
+	size_t need, room;
+	unsigned f;
+
+	for (f = 0; f < NITEMS(floors); f++) {
+		need = 2 + wire_pb_varint_size(floors[f]);
+		ck_assert_uint_le(need, WIRE_MSG_SEQ_FLOOR_MAX);
+		for (room = 0; room < need; room++) {
+			memset(buf, 0xa5, sizeof(buf));
+			ck_assert_int_eq(
+			        wire_msg_node_append_seq_floor(buf, 4, 4 + room, floors[f]),
+			        WIRE_ENOSPC);
+			for (size_t i = 0; i < sizeof(buf); i++)
+				ck_assert_uint_eq(buf[i], 0xa5);
+		}
+		ck_assert_int_eq(wire_msg_node_append_seq_floor(buf, 4, 4 + need, floors[f]),
+		                 (int)(4 + need));
+	}
+	/* A zero floor is not sent: nothing to append, even without room. */
+	ck_assert_int_eq(wire_msg_node_append_seq_floor(buf, 4, 4, 0), 4);
+}
+END_TEST
+
+START_TEST(test_msg_append_seq_floor_rejects_bad_arguments)
+{
+	uint8_t buf[8];
+
+	ck_assert_int_eq(wire_msg_node_append_seq_floor(NULL, 0, 8, 1), WIRE_EINVAL);
+	ck_assert_int_eq(wire_msg_node_append_seq_floor(buf, 9, 8, 1), WIRE_EINVAL);
 }
 END_TEST
 
@@ -1665,6 +1807,10 @@ msg_suite(void)
 	tcase_add_loop_test(tc_core, test_msg_gw_random_values_interoperate, 0, ng);
 	tcase_add_test(tc_core, test_msg_inference_encodes_known_bytes);
 	tcase_add_test(tc_core, test_msg_ack_encodes_known_bytes);
+	tcase_add_test(tc_core, test_msg_seq_floor_encodes_known_bytes);
+	tcase_add_test(tc_core, test_msg_seq_floor_anywhere_last_wins_like_protobuf_c);
+	tcase_add_loop_test(tc_core, test_msg_append_seq_floor_equals_encoding_with_it, 0, nn);
+	tcase_add_test(tc_core, test_msg_gw_envelope_skips_field_16);
 	tcase_add_test(tc_core, test_msg_decode_skips_unknown_fields_of_every_wiretype);
 	tcase_add_test(tc_core, test_msg_decode_accepts_unpacked_repeated_fields);
 	tcase_add_test(tc_core, test_msg_decode_repeated_body_replaces_like_protobuf_c);
@@ -1684,11 +1830,13 @@ msg_suite(void)
 	tcase_add_test(tc_limits, test_msg_repeated_limit_is_exact);
 	tcase_add_test(tc_limits, test_msg_encode_refuses_counts_above_capacity);
 	tcase_add_test(tc_limits, test_msg_encode_refuses_unterminated_string);
+	tcase_add_test(tc_limits, test_msg_append_seq_floor_refuses_short_buffer_untouched);
 	suite_add_tcase(s, tc_limits);
 
 	tcase_add_loop_test(tc_errors, test_msg_rejects_bad_input_with_distinct_code, 0,
 	                    (int)NITEMS(bad_msgs));
 	tcase_add_test(tc_errors, test_msg_rejects_too_many_ops);
+	tcase_add_test(tc_errors, test_msg_append_seq_floor_rejects_bad_arguments);
 	tcase_add_test(tc_errors, test_msg_rejects_bad_arguments);
 	tcase_add_test(tc_errors, test_msg_truncation_at_every_byte_fails_on_both_sides);
 	tcase_add_test(tc_errors, test_msg_sha256_must_be_32_bytes);
