@@ -691,6 +691,17 @@ ctl_session_reload(struct control *c)
 		log_warnx("control: reloading nodes: %s", store_strerror(r));
 }
 
+/* One node changed by an operator (new key, removed): the live session re-reads it. */
+static void
+ctl_session_node(struct control *c, uint32_t node_id)
+{
+	int r;
+
+	if (c->sess != NULL && c->store != NULL &&
+	    (r = session_reload_node(c->sess, c->store, node_id)) < 0)
+		log_warnx("control: reloading node %u: %s", node_id, store_strerror(r));
+}
+
 static void
 ctl_node_add(struct control_client *cl, const CtlRequest *req)
 {
@@ -741,7 +752,6 @@ static void
 ctl_node_remove(struct control_client *cl, const CtlRequest *req)
 {
 	struct control *c = cl->ctl;
-	struct session_node *sn;
 	struct store_read_node n;
 	int r;
 
@@ -751,13 +761,8 @@ ctl_node_remove(struct control_client *cl, const CtlRequest *req)
 		ctl_store_error(cl, req->id, "nodes remove", r);
 		return;
 	}
-	/*
-	 * The session has no way to forget a node yet: give it a key nobody
-	 * knows, so the removed node's frames fail authentication from now on
-	 * and it is gone for good at the next start.
-	 */
-	if (c->sess != NULL && (sn = session_find(c->sess, n.id)) != NULL)
-		randombytes_buf(sn->key, sizeof(sn->key));
+	/* From now on its frames are dropped as coming from an unknown node. */
+	ctl_session_node(c, n.id);
 	log_info("control: uid %u removed node '%s' (id %u)", (unsigned)cl->peer.uid, n.name, n.id);
 	ctl_done(cl, req->id, 1, "removed node '%s' (id %u); its readings stay", n.name, n.id);
 }
@@ -872,7 +877,6 @@ ctl_node_rekey(struct control_client *cl, const CtlRequest *req)
 	struct control *c = cl->ctl;
 	uint8_t key[STORE_KEY_BYTES];
 	char hex[2 * STORE_KEY_BYTES + 1], record[512];
-	struct session_node *sn;
 	struct store_read_node n;
 	int r;
 
@@ -886,14 +890,9 @@ ctl_node_rekey(struct control_client *cl, const CtlRequest *req)
 	/*
 	 * A new key is a new provisioning: the node starts its counters and
 	 * seqs over, and so do the gateway's windows for it (the store reset
-	 * them in the same write).
+	 * them in the same write; the session re-reads them).
 	 */
-	if (c->sess != NULL && (sn = session_find(c->sess, n.id)) != NULL) {
-		memcpy(sn->key, key, sizeof(key));
-		memset(&sn->rx, 0, sizeof(sn->rx));
-		sn->cum = sn->staged_cum = 0;
-		sn->sack = sn->staged_sack = 0;
-	}
+	ctl_session_node(c, n.id);
 	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
 	snprintf(record, sizeof(record), "%u,%s,%s,%s\n", n.id, hex, c->enroll_address, n.name);
 	log_info("control: uid %u gave node '%s' a new key", (unsigned)cl->peer.uid, n.name);

@@ -157,6 +157,17 @@ rc 0 "$CTL" nodes rekey sim-2 --out "$TF_WORK/rekey.txt"
 new=$(cut -d, -f2 "$TF_WORK/rekey.txt")
 old=$(grep ',sim-2$' "$TF_WORK/sim.txt" | cut -d, -f2)
 [ -n "$new" ] && [ "$new" != "$old" ] || tf_fail "rekey gave the same key"
+tf_log "rekey and remove take effect on the data path at once"
+rc 0 "$CTL" nodes rekey node-4 --out "$TF_WORK/n4.txt"
+"$TFS" -p "$TF_WORK/n4.txt" -g "127.0.0.1:$TFD_UDP" -n 1 -c 5 -t 10 >/dev/null ||
+	tf_fail "the re-keyed node's readings were not accepted"
+grep '^4,' "$TF_WORK/prov.txt" >"$TF_WORK/old4.txt"
+"$TFS" -p "$TF_WORK/old4.txt" -g "127.0.0.1:$TFD_UDP" -n 1 -c 3 -f 200 -t 2 >/dev/null &&
+	tf_fail "the old key still works after rekey"
+rc 0 "$CTL" nodes remove node-5 --yes
+grep '^5,' "$TF_WORK/prov.txt" >"$TF_WORK/n5.txt"
+"$TFS" -p "$TF_WORK/n5.txt" -g "127.0.0.1:$TFD_UDP" -n 1 -c 3 -f 200 -t 2 >/dev/null &&
+	tf_fail "a removed node's readings were accepted"
 rc 0 "$CTL" nodes add dup-1
 rc 1 "$CTL" nodes add dup-1
 has 'enrolled already' err
