@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "log.h"
 #include "session.h"
 #include "wire/frame.h"
 
@@ -251,6 +252,48 @@ session_stage_seq(struct session *s, struct session_node *n, uint32_t seq)
 	n->ack_due = true;
 }
 
+/*
+ * A node's seq floor (see session.h): every seq below floor is acked or
+ * abandoned by the node, so the staged window moves up to floor - 1 and the
+ * selective bits above it fold in. Only ever forwards.
+ */
+static void
+session_apply_floor(struct session *s, struct session_node *n, uint32_t floor)
+{
+	bool first = n->staged_cum == 0 && n->staged_sack == 0;
+	uint64_t d, held, skipped;
+
+	if (floor == 0 || floor - 1 <= n->staged_cum)
+		return;
+	d = (uint64_t)(floor - 1) - n->staged_cum;
+	if (d >= 64) {
+		held = (uint64_t)__builtin_popcountll(n->staged_sack);
+		n->staged_sack = 0;
+	} else {
+		held = (uint64_t)__builtin_popcountll(n->staged_sack & ((1ull << d) - 1));
+		n->staged_sack >>= d;
+	}
+	n->staged_cum = floor - 1;
+	while (n->staged_sack & 1) {
+		n->staged_cum++;
+		n->staged_sack >>= 1;
+	}
+	skipped = first ? 0 : d - held;
+	n->abandoned += skipped;
+	s->stats.abandoned += skipped;
+	log_debug("node %u: seq floor %u moves the ack window to %u: %llu seqs abandoned by the "
+	          "node, never stored (%llu since start)",
+	          n->id, floor, n->staged_cum, (unsigned long long)skipped,
+	          (unsigned long long)n->abandoned);
+	/*
+	 * The new window goes to the database and to the node with the next
+	 * commit. Without room in the dirty list a later commit takes it, and
+	 * every frame repeats the floor anyway.
+	 */
+	n->ack_due = true;
+	(void)session_touch(s, n);
+}
+
 static void
 session_nonce(uint8_t nonce[12], const char *dir, uint64_t counter)
 {
@@ -303,6 +346,14 @@ session_receive(struct session *s, uint8_t *frame, size_t len, const struct tran
 	ret->msg = s->codec.msg;
 	seq = codec_seq(s->codec.msg);
 	ret->seq = seq;
+	/*
+	 * The node's floor first, so that seqs it dropped never stall the window.
+	 * A sequenced message is never below its sender's floor: such a floor is
+	 * ignored rather than allowed to turn this message into a duplicate.
+	 */
+	if (s->codec.msg->body_case == TINYFLEET__V1__NODE_MESSAGE__BODY_CHUNK_REQUEST ||
+	    (seq != 0 && s->codec.msg->seq_floor <= seq))
+		session_apply_floor(s, n, s->codec.msg->seq_floor);
 	if (s->codec.msg->body_case == TINYFLEET__V1__NODE_MESSAGE__BODY_CHUNK_REQUEST) {
 		s->stats.accepted++;
 		return 0; /* not sequenced, not acked */
@@ -310,9 +361,9 @@ session_receive(struct session *s, uint8_t *frame, size_t len, const struct tran
 	if (seq == 0)
 		return session_drop(s, SESSION_DROP_DECODE);
 	/*
-	 * First contact (nothing stored for this node yet): the node may have
-	 * been running before it was enrolled here, so the window starts just
-	 * below its first seq instead of at 0.
+	 * First contact (nothing stored for this node yet) from a node that sends
+	 * no floor: it may have been running before it was enrolled here, so the
+	 * window starts just below its first seq instead of at 0.
 	 */
 	if (n->staged_cum == 0 && n->staged_sack == 0 && seq > 64)
 		n->staged_cum = seq - 1;

@@ -19,6 +19,16 @@
  * is persisted in the same transaction as the rows, so dedup survives a
  * restart (and a kill -9) exactly.
  *
+ * Seq floor (NodeMessage.seq_floor, docs/PROTOCOL.md): a node says that every
+ * seq below its floor is acked or abandoned (dropped from its full outbox) and
+ * will never be sent again. Before the window check, a floor above the staged
+ * window moves it up to floor - 1 (selective bits above fold in); the seqs it
+ * skips that were never stored here are counted per node (`abandoned`) and
+ * logged at debug level. A floor never moves the window back, a floor above
+ * the frame's own seq is impossible and ignored, and on first contact the
+ * jump is not counted (the node numbered those before it reached us). Seqs
+ * below the floor that arrive later are duplicates: acked, not stored.
+ *
  * Gateway-to-node frames use their own counter per node. Counters are
  * reserved in blocks in the database (like the node does in flash) before
  * any of them is used, so a counter never repeats across restarts.
@@ -56,6 +66,7 @@ struct session_node {
 	bool ack_due;       /* send an Ack after the next commit */
 	bool time_sync_due; /* send a TimeSync after the next commit */
 	uint64_t echo_mono_ms;
+	uint64_t abandoned; /* seqs below the node's seq_floor never stored here, since start */
 };
 
 /* Why a frame was dropped. */
@@ -73,6 +84,7 @@ struct session_stats {
 	uint64_t accepted;   /* authentic, decoded, new */
 	uint64_t duplicates; /* authentic, decoded, already stored or staged */
 	uint64_t dropped[SESSION_DROP__MAX];
+	uint64_t abandoned; /* seqs skipped by nodes' seq_floor, never stored (all nodes) */
 	uint64_t acks_sent, time_syncs_sent, tx_errors;
 };
 

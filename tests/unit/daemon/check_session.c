@@ -2,7 +2,9 @@
  * check_session: frame checks and ack bookkeeping. Frames are built with the
  * node's own code (wire_frame_seal, wire_msg) and opened by the session with
  * libsodium, and the session's Acks are opened with wire_frame_open: the two
- * AEAD implementations check each other in both directions.
+ * AEAD implementations check each other in both directions. The seq floor
+ * (NodeMessage.seq_floor) cases show the gap a node's dropped messages leave
+ * is skipped, never stalls the window and never moves it back.
  */
 #include <check.h>
 #include <stdio.h>
@@ -70,23 +72,38 @@ teardown(void)
 	(void)system(cmd);
 }
 
-/* An Inference from node 1 with seq, sealed by wire/ (the node's AEAD). */
+/* A message sealed by wire/ (the node's AEAD): an Inference with seq, or a
+ * ChunkRequest when seq is 0; seq_floor 0 = none (a node from before it). */
 static size_t
-frame_inference(uint8_t *out, uint32_t node, const uint8_t *key, uint32_t seq, uint64_t ctr)
+frame_msg(uint8_t *out, uint32_t node, const uint8_t *key, uint32_t seq, uint32_t seq_floor,
+          uint64_t ctr)
 {
 	struct wire_node_msg m;
 	uint8_t buf[WIRE_MSG_MAX];
 	int n;
 
 	memset(&m, 0, sizeof(m));
-	m.type = WIRE_NODE_INFERENCE;
-	m.u.inference.seq = seq;
-	m.u.inference.label = 1;
+	m.seq_floor = seq_floor;
+	if (seq == 0) {
+		m.type = WIRE_NODE_CHUNK_REQUEST;
+		m.u.chunk_request.model_id = 1;
+	} else {
+		m.type = WIRE_NODE_INFERENCE;
+		m.u.inference.seq = seq;
+		m.u.inference.label = 1;
+	}
 	n = wire_msg_node_encode(&m, buf, sizeof(buf));
 	ck_assert_int_gt(n, 0);
 	n = wire_frame_seal(key, WIRE_DIR_N2G, node, ctr, buf, (size_t)n, out, WIRE_MAX_FRAME);
 	ck_assert_int_gt(n, 0);
 	return (size_t)n;
+}
+
+/* An Inference from node with seq, without a seq floor. */
+static size_t
+frame_inference(uint8_t *out, uint32_t node, const uint8_t *key, uint32_t seq, uint64_t ctr)
+{
+	return frame_msg(out, node, key, seq, 0, ctr);
 }
 
 /* Staging as ingest does it: the node goes on the dirty list first. */
@@ -104,6 +121,25 @@ rx(uint32_t seq, struct session_rx *ret)
 	size_t len = frame_inference(f, 1, key1, seq, ++counter);
 
 	return session_receive(sess, f, len, &peer, 1000, ret);
+}
+
+/* An Inference (or a ChunkRequest for seq 0) from node 1 with a seq floor. */
+static int
+rx_floor(uint32_t seq, uint32_t seq_floor, struct session_rx *ret)
+{
+	uint8_t f[WIRE_MAX_FRAME];
+	size_t len = frame_msg(f, 1, key1, seq, seq_floor, ++counter);
+
+	return session_receive(sess, f, len, &peer, 1000, ret);
+}
+
+static uint64_t
+abandoned(void)
+{
+	struct session_stats ss;
+
+	session_get_stats(sess, &ss);
+	return ss.abandoned;
 }
 
 /* Commit what is staged (as ingest does) and decode the Ack that went out. */
@@ -128,6 +164,23 @@ commit_and_read_ack(uint32_t *cum, uint64_t *sack)
 	ck_assert_int_eq(g.type, WIRE_GW_ACK);
 	*cum = g.u.ack.cumulative;
 	*sack = g.u.ack.sack_bitmap;
+}
+
+/* Seqs 1..n received, staged and committed, as a node's first messages are. */
+static void
+store_first(uint32_t n)
+{
+	struct session_rx r;
+	uint32_t cum, seq;
+	uint64_t sack;
+
+	for (seq = 1; seq <= n; seq++) {
+		ck_assert_int_eq(rx(seq, &r), 0);
+		ck_assert(!r.duplicate);
+		stage(r.node, seq);
+	}
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, n);
 }
 
 /* ---- core ---- */
@@ -256,6 +309,129 @@ START_TEST(test_session_reload_node_applies_new_key_and_removal)
 }
 END_TEST
 
+START_TEST(test_session_seq_floor_skips_gap_and_later_seqs_are_stored_and_acked)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(3);
+	/* The node dropped 4..80 from its full outbox. Without a floor, 120 is
+	 * more than 64 above the window and never acked: the old deadlock. */
+	ck_assert_int_eq(rx(120, &r), -(SESSION_DROP_AHEAD + 1));
+	ck_assert_int_eq(rx_floor(120, 81, &r), 0);
+	ck_assert(!r.duplicate);
+	stage(r.node, 120);
+	ck_assert_uint_eq(r.node->abandoned, 77);
+	ck_assert_uint_eq(abandoned(), 77);
+	ck_assert_int_eq(rx_floor(81, 81, &r), 0);
+	ck_assert(!r.duplicate);
+	stage(r.node, 81);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 81);
+	ck_assert_uint_eq(sack, 1ull << (120 - 82));
+	/* And on from there: the rest of the node's outbox. */
+	for (uint32_t seq = 82; seq < 120; seq++) {
+		ck_assert_int_eq(rx_floor(seq, 82, &r), 0);
+		ck_assert(!r.duplicate);
+		stage(r.node, seq);
+	}
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 120);
+	ck_assert_uint_eq(sack, 0);
+	ck_assert_uint_eq(abandoned(), 77);
+}
+END_TEST
+
+START_TEST(test_session_seq_floor_folds_in_selective_acks_above_it)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(1);
+	/* 5 and 6 stored out of order; 2..4 were dropped by the node. */
+	ck_assert_int_eq(rx(5, &r), 0);
+	stage(r.node, 5);
+	ck_assert_int_eq(rx(6, &r), 0);
+	stage(r.node, 6);
+	ck_assert_int_eq(rx_floor(7, 5, &r), 0);
+	ck_assert(!r.duplicate);
+	stage(r.node, 7);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 7);
+	ck_assert_uint_eq(sack, 0);
+	ck_assert_uint_eq(abandoned(), 3);
+}
+END_TEST
+
+START_TEST(test_session_seq_floor_never_moves_back)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(2);
+	ck_assert_int_eq(rx_floor(50, 40, &r), 0);
+	stage(r.node, 50);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 39);
+	/* An older frame (reordered, or a node that rebooted before its acks
+	 * reached flash) carries a lower floor: nothing moves, nothing counts. */
+	ck_assert_int_eq(rx_floor(45, 10, &r), 0);
+	ck_assert(!r.duplicate);
+	stage(r.node, 45);
+	ck_assert_int_eq(rx_floor(50, 40, &r), 0);
+	ck_assert(r.duplicate);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 39);
+	ck_assert_uint_eq(sack, (1ull << (45 - 40)) | (1ull << (50 - 40)));
+	ck_assert_uint_eq(abandoned(), 37);
+}
+END_TEST
+
+START_TEST(test_session_late_arrival_below_floor_is_a_duplicate)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(3);
+	ck_assert_int_eq(rx_floor(30, 30, &r), 0);
+	stage(r.node, 30);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 30);
+	/* 12 was sent before the node dropped it and arrives late: acked, not stored. */
+	ck_assert_int_eq(rx(12, &r), 0);
+	ck_assert(r.duplicate);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 30);
+}
+END_TEST
+
+START_TEST(test_session_seq_floor_survives_restart)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(1);
+	/* A floor alone (nothing new to store) still reaches the database. */
+	ck_assert_int_eq(rx(1, &r), 0);
+	ck_assert(r.duplicate);
+	ck_assert_int_eq(rx_floor(0, 20, &r), 0); /* a ChunkRequest carries it too */
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 19);
+	session_free(sess);
+	ck_assert_int_eq(session_new(&sess), 0);
+	ck_assert_int_eq(session_load(sess, st), 0);
+	ck_assert_int_eq(rx(7, &r), 0);
+	ck_assert(r.duplicate);
+	ck_assert_int_eq(rx(20, &r), 0);
+	ck_assert(!r.duplicate);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_session_seq_beyond_window_is_dropped_unacked)
@@ -278,7 +454,79 @@ START_TEST(test_session_first_contact_starts_window_at_first_seq)
 }
 END_TEST
 
+START_TEST(test_session_seq_floor_far_above_window_clears_selective_acks)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(1);
+	ck_assert_int_eq(rx(3, &r), 0);
+	stage(r.node, 3);
+	/* 200 - 1 - 1 = 198 seqs skipped, 3 of them stored: 197 abandoned. */
+	ck_assert_int_eq(rx_floor(230, 200, &r), 0);
+	ck_assert(!r.duplicate);
+	stage(r.node, 230);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 199);
+	ck_assert_uint_eq(sack, 1ull << (230 - 200));
+	ck_assert_uint_eq(abandoned(), 197);
+}
+END_TEST
+
+START_TEST(test_session_first_contact_floor_starts_window_uncounted)
+{
+	struct session_rx r;
+
+	/* A node that ran before it was enrolled here: its newest message may
+	 * arrive first, and the floor keeps the older unacked ones storable. */
+	ck_assert_int_eq(rx_floor(5000, 4990, &r), 0);
+	ck_assert(!r.duplicate);
+	ck_assert_int_eq(rx_floor(4990, 4990, &r), 0);
+	ck_assert(!r.duplicate);
+	ck_assert_int_eq(rx_floor(4989, 4990, &r), 0);
+	ck_assert(r.duplicate);
+	ck_assert_uint_eq(abandoned(), 0);
+}
+END_TEST
+
+START_TEST(test_session_seq_floor_of_zero_or_at_window_changes_nothing)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(3);
+	ck_assert_int_eq(rx_floor(4, 4, &r), 0); /* floor = cum + 1: nothing skipped */
+	ck_assert(!r.duplicate);
+	stage(r.node, 4);
+	ck_assert_int_eq(rx_floor(5, 0, &r), 0);
+	stage(r.node, 5);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 5);
+	ck_assert_uint_eq(abandoned(), 0);
+}
+END_TEST
+
 /* ---- errors ---- */
+
+START_TEST(test_session_seq_floor_above_its_own_seq_is_ignored)
+{
+	struct session_rx r;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(3);
+	/* A node never sends a message below its own floor: believing this one
+	 * would throw 4 away as a duplicate. */
+	ck_assert_int_eq(rx_floor(4, 9, &r), 0);
+	ck_assert(!r.duplicate);
+	stage(r.node, 4);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 4);
+	ck_assert_uint_eq(abandoned(), 0);
+}
+END_TEST
 
 START_TEST(test_session_drops_replayed_frame)
 {
@@ -368,13 +616,22 @@ session_suite(void)
 	tcase_add_test(core, test_session_dedup_survives_restart);
 	tcase_add_test(core, test_session_tx_counters_never_repeat_across_restart);
 	tcase_add_test(core, test_session_reload_node_applies_new_key_and_removal);
+	tcase_add_test(core, test_session_seq_floor_skips_gap_and_later_seqs_are_stored_and_acked);
+	tcase_add_test(core, test_session_seq_floor_folds_in_selective_acks_above_it);
+	tcase_add_test(core, test_session_seq_floor_never_moves_back);
+	tcase_add_test(core, test_session_late_arrival_below_floor_is_a_duplicate);
+	tcase_add_test(core, test_session_seq_floor_survives_restart);
 	tcase_add_test(limits, test_session_seq_beyond_window_is_dropped_unacked);
 	tcase_add_test(limits, test_session_first_contact_starts_window_at_first_seq);
+	tcase_add_test(limits, test_session_seq_floor_far_above_window_clears_selective_acks);
+	tcase_add_test(limits, test_session_first_contact_floor_starts_window_uncounted);
+	tcase_add_test(limits, test_session_seq_floor_of_zero_or_at_window_changes_nothing);
 	tcase_add_test(errors, test_session_drops_replayed_frame);
 	tcase_add_test(errors, test_session_drops_forged_frame_without_moving_window);
 	tcase_add_test(errors, test_session_drops_unknown_node);
 	tcase_add_test(errors, test_session_drops_malformed_and_gateway_direction_frames);
 	tcase_add_test(errors, test_session_drops_undecodable_plaintext);
+	tcase_add_test(errors, test_session_seq_floor_above_its_own_seq_is_ignored);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, limits);
 	suite_add_tcase(s, errors);
