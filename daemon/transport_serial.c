@@ -33,8 +33,9 @@ struct serial_transport {
 	uv_loop_t *loop;
 	uv_poll_t poll;
 	uv_timer_t reopen;
-	int fd;          /* -1 while closed */
-	int poll_active; /* poll handle initialised for fd */
+	int fd;           /* -1 while closed */
+	int poll_active;  /* poll handle initialised for fd (and not yet closed) */
+	int poll_closing; /* uv_close() called on it, close callback pending */
 	int closing;
 	int pending_close; /* handles still to close before free */
 	int delay_ms;      /* next reopen delay */
@@ -141,6 +142,7 @@ serial_poll_closed(uv_handle_t *h)
 	struct serial_transport *s = h->data;
 
 	s->poll_active = 0;
+	s->poll_closing = 0;
 	if (s->fd >= 0) {
 		close(s->fd);
 		s->fd = -1;
@@ -163,10 +165,11 @@ static void
 serial_lost(struct serial_transport *s)
 {
 	s->stats.up = 0;
-	if (s->poll_active) {
+	if (s->poll_active && !s->poll_closing) {
 		uv_poll_stop(&s->poll);
+		s->poll_closing = 1;
 		uv_close((uv_handle_t *)&s->poll, serial_poll_closed);
-	} else if (s->fd >= 0) {
+	} else if (!s->poll_active && s->fd >= 0) {
 		close(s->fd);
 		s->fd = -1;
 	}
@@ -339,8 +342,10 @@ serial_close(struct transport *t)
 	s->pending_close = 1 + s->poll_active;
 	uv_timer_stop(&s->reopen);
 	uv_close((uv_handle_t *)&s->reopen, serial_timer_closed);
-	if (s->poll_active) {
+	/* A poll handle that is already closing (link lost) only has its callback to come. */
+	if (s->poll_active && !s->poll_closing) {
 		uv_poll_stop(&s->poll);
+		s->poll_closing = 1;
 		uv_close((uv_handle_t *)&s->poll, serial_poll_closed);
 	}
 }
