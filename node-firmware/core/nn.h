@@ -57,7 +57,7 @@ enum nn_err {
 const char *nn_strerror(int err);
 
 /* Size that always holds a complete error message. Shorter buffers truncate. */
-#define NN_MSG_MAX 96
+#define NN_MSG_MAX 128
 
 /* Arena pointers must be aligned to this many bytes. */
 #define NN_ARENA_ALIGN 16
