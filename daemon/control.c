@@ -61,6 +61,7 @@ struct control_client {
 	size_t rlen, rcap;
 	size_t queued;        /* bytes handed to uv_write and not completed */
 	uint64_t progress_ms; /* when the queue last moved (or started) */
+	uint64_t active_ms;   /* when it connected or last sent something */
 	bool closing;         /* dropped or closed: send nothing more */
 	bool close_after_flush;
 	bool reading;
@@ -408,6 +409,7 @@ ctl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	cl->rlen += (size_t)nread;
+	cl->active_ms = ctl_mono(cl->ctl);
 	ctl_process(cl);
 }
 
@@ -1567,6 +1569,7 @@ ctl_connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	cl->role = control_peer_role(&cl->peer, &c->policy);
+	cl->active_ms = ctl_mono(c);
 	if (c->n_clients > CONTROL_CLIENTS_MAX) {
 		log_warnx("control: %d clients connected, refusing uid %u pid %d",
 		          CONTROL_CLIENTS_MAX, (unsigned)cl->peer.uid, (int)cl->peer.pid);
@@ -1616,6 +1619,12 @@ ctl_tick_cb(uv_timer_t *t)
 		next = cl->next;
 		if (cl->queued > 0 && now - cl->progress_ms > CONTROL_STALL_MS) {
 			ctl_drop(cl, "it stopped reading its answers");
+			continue;
+		}
+		/* A connection that only sits there holds one of the few slots. */
+		if (cl->stream == STREAM_NONE && cl->queued == 0 &&
+		    now - cl->active_ms > CONTROL_IDLE_MS) {
+			ctl_drop(cl, "idle");
 			continue;
 		}
 		if (cl->stream == STREAM_WATCH)

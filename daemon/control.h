@@ -18,7 +18,8 @@
  * limit, clients a count limit, every client a bounded write queue. Pages are
  * produced only while the client's queue is short, one page per client per
  * loop turn; a client whose queue makes no progress for CONTROL_STALL_MS, or
- * overflows CONTROL_QUEUE_MAX (watch), is dropped. Reads run on a second,
+ * overflows CONTROL_QUEUE_MAX (watch), is dropped; so is one that asks
+ * nothing for CONTROL_IDLE_MS (a watch is never idle). Reads run on a second,
  * read-only database connection (store_read.h); changes go through the
  * writer (store.h, enroll.h) between group commits.
  */
@@ -41,10 +42,11 @@
 #define CONTROL_QUEUE_HIGH    (256u << 10) /* pages are produced while less is queued */
 #define CONTROL_PAGE_DEFAULT  256          /* rows per page */
 #define CONTROL_PAGE_MAX      2000
-#define CONTROL_LIMIT_DEFAULT 100  /* rows of readings/health/alerts by default */
-#define CONTROL_STALL_MS      5000 /* a queue that does not move for this long: drop */
-#define CONTROL_TICK_MS       250  /* watch polling, stall checks, rate samples */
-#define CONTROL_GROUPS_MAX    64   /* supplementary groups of a peer that are looked at */
+#define CONTROL_LIMIT_DEFAULT 100    /* rows of readings/health/alerts by default */
+#define CONTROL_STALL_MS      5000   /* a queue that does not move for this long: drop */
+#define CONTROL_TICK_MS       250    /* watch polling, stall checks, rate samples */
+#define CONTROL_IDLE_MS       600000 /* a client that asks nothing this long is dropped */
+#define CONTROL_GROUPS_MAX    64     /* supplementary groups of a peer that are looked at */
 
 struct store;
 struct session;
