@@ -299,6 +299,195 @@ START_TEST(test_admin_changes_go_through_and_are_seen)
 }
 END_TEST
 
+/* Stores readings of node 1 at t = 1000..1000+n-1 s with labels i % 3, and alerts. */
+static void
+fill_data(int n)
+{
+	struct store_rec *recs = calloc((size_t)n + 4, sizeof(*recs));
+	char *data = malloc(64 * ((size_t)n + 1));
+
+	for (int i = 0; i < n; i++) {
+		struct store_rec *r = &recs[i];
+
+		snprintf(data + 64 * i, 64, "{\"top_label\":\"c%d\"}", i % 3);
+		r->kind = STORE_KIND_INFERENCE;
+		r->node_id = 1 + (i % 2) * 4; /* nodes 1 and 5 */
+		r->seq = (uint32_t)i + 1;
+		r->t_ms = r->rx_ms = 1000000 + (int64_t)i * 1000;
+		r->u.inf.label = (uint32_t)(i % 3);
+		r->data = data + 64 * i;
+	}
+	/* node 2: battery_low raised then cleared; node 3: raised (open). */
+	for (int k = 0; k < 3; k++) {
+		struct store_rec *r = &recs[n + k];
+
+		r->kind = STORE_KIND_ALERT;
+		r->node_id = k < 2 ? 2 : 3;
+		r->t_ms = 2000000 + k;
+		r->u.alert.kind = "battery_low";
+		r->u.alert.rule = "";
+		r->u.alert.severity = 1;
+		r->u.alert.raised = k != 1;
+	}
+	ck_assert_int_eq(store_commit(st, recs, (size_t)n + 3, NULL, 0), 0);
+	free(recs);
+	free(data);
+}
+
+/* Collects the readings of a streamed answer. */
+static size_t
+collect_readings(int64_t *t, uint32_t *node, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n_rsp; i++) {
+		if (rsp[i]->body_case != TINYFLEET__V1__CTL_RESPONSE__BODY_READINGS)
+			continue;
+		for (size_t j = 0; j < rsp[i]->readings->n_readings && k < max; j++, k++) {
+			t[k] = rsp[i]->readings->readings[j]->t_ms;
+			node[k] = rsp[i]->readings->readings[j]->node_id;
+		}
+	}
+	ck_assert_int_eq(rsp[n_rsp - 1]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_END);
+	return k;
+}
+
+START_TEST(test_readings_latest_window_comes_in_time_order)
+{
+	Tinyfleet__V1__CtlQueryReq q = TINYFLEET__V1__CTL_QUERY_REQ__INIT;
+	CtlRequest req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_READINGS, 1);
+	struct control_client *cl = client(0, 0);
+	int64_t t[64];
+	uint32_t node[64];
+	size_t n;
+
+	fill_data(40);
+	q.limit = 5;
+	q.node = (char *)"node-1";
+	req.readings = &q;
+	send_req(cl, &req);
+	n = collect_readings(t, node, 64);
+	ck_assert_uint_eq(n, 5);
+	/* The latest 5 of node 1 (even i, 0..38), oldest first. */
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(node[i], 1);
+		ck_assert_int_eq(t[i], 1000000 + (30 + 2 * (int64_t)i) * 1000);
+	}
+	ck_assert(rsp[n_rsp - 1]->end->truncated);
+}
+END_TEST
+
+START_TEST(test_readings_since_until_and_label_filter)
+{
+	Tinyfleet__V1__CtlQueryReq q = TINYFLEET__V1__CTL_QUERY_REQ__INIT;
+	CtlRequest req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_READINGS, 1);
+	struct control_client *cl = client(0, 0);
+	int64_t t[64];
+	uint32_t node[64];
+	size_t n;
+
+	fill_data(40);
+	q.since_ms = 1000000 + 10 * 1000;
+	q.until_ms = 1000000 + 20 * 1000;
+	q.limit = 100;
+	req.readings = &q;
+	send_req(cl, &req);
+	n = collect_readings(t, node, 64);
+	ck_assert_uint_eq(n, 10); /* i = 10..19, both nodes */
+	ck_assert_int_eq(t[0], 1010000);
+	ck_assert_int_eq(t[9], 1019000);
+	clear_rsp();
+	q.label = (char *)"c1"; /* i % 3 == 1: 10, 13, 16, 19 */
+	send_req(cl, &req);
+	ck_assert_uint_eq(collect_readings(t, node, 64), 4);
+	clear_rsp();
+	q.label = (char *)"1"; /* the index matches too */
+	send_req(cl, &req);
+	ck_assert_uint_eq(collect_readings(t, node, 64), 4);
+}
+END_TEST
+
+START_TEST(test_alerts_open_cleared_and_acknowledged)
+{
+	Tinyfleet__V1__CtlAlertsReq q = TINYFLEET__V1__CTL_ALERTS_REQ__INIT;
+	Tinyfleet__V1__CtlAlertAckReq ack = TINYFLEET__V1__CTL_ALERT_ACK_REQ__INIT;
+	CtlRequest req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_ALERTS, 1);
+	struct control_client *cl = client(0, 0);
+	const Tinyfleet__V1__CtlAlertPage *p;
+
+	fill_data(2);
+	req.alerts = &q;
+	send_req(cl, &req);
+	ck_assert_uint_eq(n_rsp, 2);
+	p = rsp[0]->alerts;
+	ck_assert_uint_eq(p->n_alerts, 2); /* the two raised rows, newest first */
+	ck_assert_str_eq(p->alerts[0]->node, "node-3");
+	ck_assert_int_eq(p->alerts[0]->cleared_ms, 0);
+	ck_assert_str_eq(p->alerts[1]->node, "node-2");
+	ck_assert_int_eq(p->alerts[1]->cleared_ms, 2000001);
+	ck_assert_str_eq(p->alerts[1]->severity, "warning");
+	ack.id = p->alerts[0]->id;
+	clear_rsp();
+
+	q.open_only = true;
+	send_req(cl, &req);
+	ck_assert_uint_eq(rsp[0]->alerts->n_alerts, 1);
+	clear_rsp();
+
+	req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_ALERT_ACK, 2);
+	req.alert_ack = &ack;
+	send_req(cl, &req);
+	ck_assert_int_eq(rsp[0]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_DONE);
+	clear_rsp();
+	req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_ALERTS, 3);
+	req.alerts = &q;
+	send_req(cl, &req);
+	ck_assert_int_gt(rsp[0]->alerts->alerts[0]->acked_ms, 0);
+	ck_assert_int_eq(rsp[0]->alerts->alerts[0]->acked_uid, 0);
+	clear_rsp();
+	/* A cleared row is not an alert one can acknowledge. */
+	ack.id = ack.id - 1;
+	req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_ALERT_ACK, 4);
+	req.alert_ack = &ack;
+	send_req(cl, &req);
+	ck_assert_int_eq(error_code(rsp[0]), TINYFLEET__V1__CTL_ERROR_CODE__CTL_ERR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_watch_sends_only_new_rows_and_ends_on_a_new_request)
+{
+	Tinyfleet__V1__CtlWatchReq w = TINYFLEET__V1__CTL_WATCH_REQ__INIT;
+	Tinyfleet__V1__CtlStatusReq s = TINYFLEET__V1__CTL_STATUS_REQ__INIT;
+	CtlRequest req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_WATCH, 1);
+	struct control_client *cl = client(0, 0);
+	size_t rows = 0;
+
+	fill_data(4); /* before the watch: not sent */
+	req.watch = &w;
+	send_req(cl, &req);
+	ck_assert_uint_eq(n_rsp, 0);
+	fill_data(6);
+	control_client_pump(cl);
+	for (size_t i = 0; i < n_rsp; i++) {
+		ck_assert(rsp[i]->more);
+		if (rsp[i]->body_case == TINYFLEET__V1__CTL_RESPONSE__BODY_READINGS)
+			rows += rsp[i]->readings->n_readings;
+	}
+	ck_assert_uint_eq(rows, 6);
+	ck_assert_uint_eq(n_rsp, 2); /* a page of readings, a page of alert rows */
+	clear_rsp();
+	control_client_pump(cl);
+	ck_assert_uint_eq(n_rsp, 0); /* nothing new */
+	req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_STATUS, 2);
+	req.status = &s;
+	send_req(cl, &req);
+	ck_assert_uint_eq(n_rsp, 2);
+	ck_assert_int_eq(rsp[0]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_END);
+	ck_assert_uint_eq(rsp[0]->id, 1);
+	ck_assert_int_eq(rsp[1]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_STATUS);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_read_only_peer_is_refused_every_change)
@@ -505,6 +694,10 @@ control_suite(void)
 	tcase_add_test(tc, test_nodes_list_streams_pages_and_ends);
 	tcase_add_test(tc, test_nodes_list_filters_by_tag_and_sorts_by_name);
 	tcase_add_test(tc, test_admin_changes_go_through_and_are_seen);
+	tcase_add_test(tc, test_readings_latest_window_comes_in_time_order);
+	tcase_add_test(tc, test_readings_since_until_and_label_filter);
+	tcase_add_test(tc, test_alerts_open_cleared_and_acknowledged);
+	tcase_add_test(tc, test_watch_sends_only_new_rows_and_ends_on_a_new_request);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
