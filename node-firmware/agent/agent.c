@@ -127,6 +127,29 @@ send_msg(struct agent *a, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* A kept message plus its seq floor must fit one frame's plaintext. */
+typedef char agent_msg_max_check[AGENT_MSG_MAX + WIRE_MSG_SEQ_FLOOR_MAX <= WIRE_MSG_MAX ? 1 : -1];
+
+/*
+ * (Re)transmits an outbox entry: its kept encoding plus the outbox's seq floor
+ * as it is now, so every frame, retransmissions included, tells the gateway
+ * which seqs the node will never send again.
+ */
+static int
+send_entry(struct agent *a, const struct agent_outbox_entry *e)
+{
+	uint8_t pt[AGENT_MSG_MAX + WIRE_MSG_SEQ_FLOOR_MAX];
+	int n;
+
+	memcpy(pt, e->msg, e->len);
+	n = wire_msg_node_append_seq_floor(pt, e->len, sizeof(pt), agent_outbox_floor(&a->ob));
+	if (n < 0) {
+		a->stats.send_errors++;
+		return AGENT_EWIRE;
+	}
+	return send_msg(a, pt, (size_t)n);
+}
+
 /* Copies a NUL-terminated string into dst[cap], truncating; dst always ends in NUL. */
 static void
 copy_str(char *dst, size_t cap, const char *src)
@@ -826,7 +849,7 @@ agent_step(struct agent *a, uint64_t now_ms)
 	}
 	while (sent < AGENT_SEND_BURST &&
 	       (e = agent_outbox_due(&a->ob, (uint32_t)now_ms)) != NULL) {
-		(void)send_msg(a, e->msg, e->len);
+		(void)send_entry(a, e);
 		agent_outbox_sent(&a->ob, e, (uint32_t)now_ms);
 		sent++;
 	}

@@ -23,7 +23,10 @@
  *
  * Work: samples the sensor into the model's input, invokes the core and queues
  * an Inference every inference period; queues Health every health period;
- * (re)transmits due outbox entries, each sealed with a fresh frame counter.
+ * (re)transmits due outbox entries, each sealed with a fresh frame counter and
+ * carrying the outbox's current seq floor (NodeMessage.seq_floor: every seq
+ * below it is acked or was dropped), so a full outbox's drops never stall the
+ * gateway's ack window.
  *
  * Gateway messages honoured: Ack, TimeSync, Config. ModelOffer, Chunk, Activate
  * and Rollback are counted as unknown and ignored until the rollout issue; the

@@ -432,22 +432,22 @@ agent_outbox_ack(struct agent_outbox *ob, uint32_t cumulative, uint64_t sack)
 	return (int)n;
 }
 
-/* Only seqs below oldest + AGENT_SEQ_WINDOW go out: the gateway drops the rest unacked. */
+/* Only seqs below floor + AGENT_SEQ_WINDOW go out: the gateway drops the rest unacked. */
 static int
-in_window(const struct agent_outbox_entry *e, uint32_t oldest)
+in_window(const struct agent_outbox_entry *e, uint32_t floor)
 {
-	return e->seq - oldest < AGENT_SEQ_WINDOW;
+	return e->seq - floor < AGENT_SEQ_WINDOW;
 }
 
 struct agent_outbox_entry *
 agent_outbox_due(struct agent_outbox *ob, uint32_t now_ms)
 {
 	struct agent_outbox_entry *best = NULL;
-	uint32_t i, oldest = agent_outbox_oldest(ob);
+	uint32_t i, floor = agent_outbox_floor(ob);
 
 	for (i = 0; i < AGENT_OUTBOX_CAP; i++) {
 		struct agent_outbox_entry *e = &ob->e[i];
-		if (e->seq == 0 || (int32_t)(e->next_due_ms - now_ms) > 0 || !in_window(e, oldest))
+		if (e->seq == 0 || (int32_t)(e->next_due_ms - now_ms) > 0 || !in_window(e, floor))
 			continue;
 		if (best == NULL || (int32_t)(e->next_due_ms - best->next_due_ms) < 0 ||
 		    (e->next_due_ms == best->next_due_ms && e->seq < best->seq))
@@ -478,11 +478,11 @@ agent_outbox_sent(struct agent_outbox *ob, struct agent_outbox_entry *e, uint32_
 uint32_t
 agent_outbox_next_due(const struct agent_outbox *ob, uint32_t now_ms)
 {
-	uint32_t best = now_ms + 0x7fffffffu, i, oldest = agent_outbox_oldest(ob);
+	uint32_t best = now_ms + 0x7fffffffu, i, floor = agent_outbox_floor(ob);
 
 	for (i = 0; i < AGENT_OUTBOX_CAP; i++) {
 		const struct agent_outbox_entry *e = &ob->e[i];
-		if (e->seq != 0 && in_window(e, oldest) && (int32_t)(e->next_due_ms - best) < 0)
+		if (e->seq != 0 && in_window(e, floor) && (int32_t)(e->next_due_ms - best) < 0)
 			best = e->next_due_ms;
 	}
 	return best;
@@ -509,4 +509,12 @@ agent_outbox_oldest(const struct agent_outbox *ob)
 		if (ob->e[i].seq != 0 && (best == 0 || ob->e[i].seq < best))
 			best = ob->e[i].seq;
 	return best;
+}
+
+uint32_t
+agent_outbox_floor(const struct agent_outbox *ob)
+{
+	uint32_t oldest = agent_outbox_oldest(ob);
+
+	return oldest != 0 ? oldest : ob->next_seq;
 }

@@ -16,6 +16,12 @@
  * the oldest entry of its own kind (counted too). Nothing leaves the outbox
  * without either an ack or a count.
  *
+ * Every frame the node sends carries the outbox's seq floor
+ * (NodeMessage.seq_floor, agent_outbox_floor()): the oldest seq still here,
+ * so every seq below it is acked or abandoned. A dropped seq thus never stalls
+ * the gateway's ack window: the gateway moves its cumulative ack up to the
+ * floor and counts the seqs it skips.
+ *
  * The flash log: two halves, each starting with a 16-byte header written LAST
  * (so a half is only valid once complete) and followed by records:
  *   ENQ (seq, kind, message bytes) and DEL (a list of seqs removed).
@@ -42,8 +48,12 @@
 
 /*
  * The gateway stores a seq only when it is at most 64 above its cumulative ack
- * (docs/PROTOCOL.md "Reliability fields"), so entries 64 or more above the
- * oldest unacked one wait instead of being sent for nothing.
+ * (docs/PROTOCOL.md "Reliability fields"). The floor lets it move that ack past
+ * dropped seqs, but never past the floor itself (the oldest entry here, which
+ * it has not stored, or it would have acked it), so entries 64 or more above
+ * the floor wait instead of being sent for nothing. Drops no longer hold them
+ * back: only an entry that stays unacked does (until a retransmission of it
+ * gets through).
  */
 #define AGENT_SEQ_WINDOW 64u
 
@@ -91,8 +101,8 @@ uint32_t agent_outbox_log_need(void);
 /*
  * Binds the outbox to its flash log and restores it: entries and next_seq come
  * back as they were at the last append. Restored entries are due at now_ms.
- * An empty or unreadable log gives an empty outbox with next_seq 1 (or the
- * higher of that and `seq_floor`). Returns 0 or AGENT_EIO.
+ * A log without a valid half gives an empty outbox with next_seq 1. Returns 0
+ * or AGENT_EIO.
  */
 int agent_outbox_open(struct agent_outbox *ob, const struct port_ops *ops, void *ctx,
                       const struct agent_layout *lay, uint32_t now_ms);
@@ -141,5 +151,14 @@ void agent_outbox_kick(struct agent_outbox *ob, uint32_t now_ms);
 
 /* Oldest live seq, or 0 when empty. */
 uint32_t agent_outbox_oldest(const struct agent_outbox *ob);
+
+/*
+ * The seq floor every frame carries (NodeMessage.seq_floor): the oldest live
+ * seq, or next_seq when the outbox is empty. Every seq below it is acked, or
+ * abandoned (dropped when full, refused, or burnt by a failed encode) and
+ * never sent again. It never decreases while the node runs; after a reboot it
+ * may come back lower (removals not yet in flash), which the gateway ignores.
+ */
+uint32_t agent_outbox_floor(const struct agent_outbox *ob);
 
 #endif

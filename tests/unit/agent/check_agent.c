@@ -139,6 +139,34 @@ START_TEST(test_agent_retransmits_unacked_with_a_fresh_counter)
 }
 END_TEST
 
+START_TEST(test_agent_every_frame_carries_the_outbox_floor_retransmits_too)
+{
+	struct wire_node_msg m;
+	struct wire_gw_msg g;
+	int i, retransmitted = 0;
+
+	advance(3050); /* Hello 1, ModelStatus 2, Inferences 3..5: nothing acked */
+	ck_assert_int_gt(mp->n_frames, 0);
+	for (i = 0; i < mp->n_frames; i++) {
+		ck_assert_int_eq(at_open(mp, i, &m, NULL), 0);
+		ck_assert_uint_eq(m.seq_floor, 1);
+	}
+	memset(&g, 0, sizeof(g));
+	g.type = WIRE_GW_ACK;
+	g.u.ack.cumulative = 3;
+	ck_assert_int_eq(deliver(&g, 1), 0);
+	mock_port_clear_frames(mp);
+	advance(4000); /* 4 and 5 go out again, with the floor as it is now */
+	for (i = 0; i < mp->n_frames; i++) {
+		ck_assert_int_eq(at_open(mp, i, &m, NULL), 0);
+		ck_assert_uint_eq(m.seq_floor, 4);
+		if (m.type == WIRE_NODE_INFERENCE && m.u.inference.seq == 4)
+			retransmitted++;
+	}
+	ck_assert_int_gt(retransmitted, 0);
+}
+END_TEST
+
 START_TEST(test_agent_time_sync_puts_unix_time_on_reports)
 {
 	struct wire_gw_msg g;
@@ -261,6 +289,39 @@ START_TEST(test_agent_outbox_overflow_is_counted_and_reported_in_health)
 }
 END_TEST
 
+START_TEST(test_agent_floor_passes_inferences_dropped_from_a_full_outbox)
+{
+	struct wire_node_msg m;
+	struct wire_gw_msg g;
+	uint32_t floor, s;
+	int i;
+
+	advance(1050); /* Hello 1, ModelStatus 2, Inference 3 */
+	memset(&g, 0, sizeof(g));
+	g.type = WIRE_GW_ACK;
+	g.u.ack.cumulative = 2;
+	ck_assert_int_eq(deliver(&g, 1), 0);
+	advance(120000); /* the gateway is gone: the outbox fills, inferences drop */
+	ck_assert_uint_gt(ag->ob.drops, 0);
+	floor = agent_outbox_floor(&ag->ob);
+	ck_assert_uint_gt(floor, 3); /* 3 was dropped: the floor is past it */
+	/* Everything from 3 up to the floor was dropped, never acked. */
+	for (s = 3; s < floor; s++)
+		for (i = 0; i < AGENT_OUTBOX_CAP; i++)
+			ck_assert_uint_ne(ag->ob.e[i].seq, s);
+	ck_assert_uint_ge(ag->ob.drops, floor - 3);
+	mock_port_clear_frames(mp);
+	agent_outbox_kick(&ag->ob, (uint32_t)now_ms()); /* as when the gateway is back */
+	advance(100);
+	ck_assert_int_gt(mp->n_frames, 0);
+	for (i = 0; i < mp->n_frames; i++) {
+		ck_assert_int_eq(at_open(mp, i, &m, NULL), 0);
+		ck_assert_uint_ge(m.seq_floor, floor);
+		ck_assert_uint_eq(m.seq_floor, agent_outbox_floor(&ag->ob));
+	}
+}
+END_TEST
+
 START_TEST(test_agent_step_sends_a_bounded_burst)
 {
 	int i;
@@ -368,12 +429,14 @@ agent_suite(void)
 	tcase_add_test(tc, test_agent_inference_message_carries_model_scores_and_latency);
 	tcase_add_test(tc, test_agent_ack_cumulative_and_selective_empties_the_outbox);
 	tcase_add_test(tc, test_agent_retransmits_unacked_with_a_fresh_counter);
+	tcase_add_test(tc, test_agent_every_frame_carries_the_outbox_floor_retransmits_too);
 	tcase_add_test(tc, test_agent_time_sync_puts_unix_time_on_reports);
 	tcase_add_test(tc, test_agent_config_changes_periods_and_survives_reboot);
 	tcase_add_test(tc, test_agent_health_reports_uptime_reboots_and_outbox);
 	tcase_add_test(tc, test_agent_battery_below_config_threshold_sends_health_at_once);
 	tcase_add_test(tl, test_agent_config_values_are_clamped);
 	tcase_add_test(tl, test_agent_outbox_overflow_is_counted_and_reported_in_health);
+	tcase_add_test(tl, test_agent_floor_passes_inferences_dropped_from_a_full_outbox);
 	tcase_add_test(tl, test_agent_step_sends_a_bounded_burst);
 	tcase_add_test(te, test_agent_rejects_forged_replayed_and_misaddressed_frames);
 	tcase_add_test(te, test_agent_ignores_and_counts_messages_it_does_not_honour);

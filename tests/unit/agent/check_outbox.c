@@ -1,6 +1,7 @@
 /*
- * check_outbox: the outbox's retransmit timing, acks, overflow policy and its
- * flash log across reboots (tests/unit/agent/mock_port.c is the flash).
+ * check_outbox: the outbox's retransmit timing, acks, overflow policy, seq
+ * floor and send window, and its flash log across reboots
+ * (tests/unit/agent/mock_port.c is the flash).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -224,6 +225,53 @@ START_TEST(test_outbox_unflushed_ack_only_resends_after_a_reset)
 }
 END_TEST
 
+START_TEST(test_outbox_floor_is_oldest_live_seq_or_next_seq)
+{
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 1); /* empty: next_seq */
+	push(AGENT_KIND_INFERENCE, 0);
+	push(AGENT_KIND_INFERENCE, 0);
+	push(AGENT_KIND_INFERENCE, 0);
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 1);
+	ck_assert_int_eq(agent_outbox_ack(&ob, 1, 0), 1);
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 2);
+	ck_assert_int_eq(agent_outbox_ack(&ob, 1, 1ull << 1), 1); /* seq 3 */
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 2);
+	ck_assert_int_eq(agent_outbox_ack(&ob, 2, 0), 1);
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 4); /* empty again: next_seq */
+}
+END_TEST
+
+START_TEST(test_outbox_floor_passes_dropped_inferences_and_never_decreases)
+{
+	uint32_t i, floor, last = 0;
+
+	push(AGENT_KIND_HELLO, 0); /* seq 1 */
+	for (i = 0; i < AGENT_OUTBOX_CAP - 1 + 100; i++)
+		push(AGENT_KIND_INFERENCE, 0); /* 2 .. CAP + 100; 2..101 dropped */
+	ck_assert_uint_eq(ob.drops, 100);
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 1);
+	ck_assert_int_eq(agent_outbox_ack(&ob, 1, 0), 1);
+	/* Every seq below the floor is acked (1) or dropped (2..101). */
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 102);
+	ck_assert_uint_eq(agent_outbox_floor(&ob) - 2, ob.drops);
+
+	/* Any mix of pushes, drops and acks: the floor only rises. */
+	for (i = 0; i < 3000; i++) {
+		uint32_t r = (i * 2654435761u) >> 16;
+		uint32_t oldest = agent_outbox_oldest(&ob);
+
+		if (r % 5 == 0 && oldest != 0)
+			(void)agent_outbox_ack(&ob, oldest - 1 + r % 3, (uint64_t)r * 0x9e3779b9u);
+		else
+			push(r % 7 == 0 ? AGENT_KIND_HEALTH : AGENT_KIND_INFERENCE, 0);
+		floor = agent_outbox_floor(&ob);
+		ck_assert_uint_ge(floor, last);
+		ck_assert(agent_outbox_oldest(&ob) == 0 || agent_outbox_oldest(&ob) == floor);
+		last = floor;
+	}
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_outbox_full_drops_oldest_inference_never_health)
@@ -317,6 +365,35 @@ START_TEST(test_outbox_holds_back_seqs_64_above_the_oldest_unacked)
 }
 END_TEST
 
+START_TEST(test_outbox_drops_do_not_hold_back_later_seqs_once_the_floor_moves)
+{
+	struct agent_outbox_entry *e;
+	uint32_t i, n;
+
+	push(AGENT_KIND_HELLO, 0); /* seq 1, unacked: the gateway cannot pass it */
+	for (i = 0; i < 200; i++)
+		push(AGENT_KIND_INFERENCE, 0); /* 2..201; the oldest are dropped */
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 1);
+	n = 0;
+	while ((e = agent_outbox_due(&ob, 0)) != NULL) {
+		ck_assert_uint_lt(e->seq, 1 + AGENT_SEQ_WINDOW);
+		agent_outbox_sent(&ob, e, 0);
+		n++;
+	}
+	ck_assert_uint_eq(n, 1); /* only the Hello: the rest is 64 or more above it */
+	/* The Hello is acked: the floor passes every dropped seq, all may go. */
+	ck_assert_int_eq(agent_outbox_ack(&ob, 1, 0), 1);
+	ck_assert_uint_eq(agent_outbox_floor(&ob), 201 - (AGENT_OUTBOX_CAP - 1) + 1);
+	agent_outbox_kick(&ob, 0);
+	n = 0;
+	while ((e = agent_outbox_due(&ob, 0)) != NULL) {
+		agent_outbox_sent(&ob, e, 0);
+		n++;
+	}
+	ck_assert_uint_eq(n, ob.count);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_outbox_rejects_oversized_message_and_seq_zero)
@@ -392,11 +469,14 @@ outbox_suite(void)
 	tcase_add_test(tc, test_outbox_seq_continues_after_reboot_when_everything_was_acked);
 	tcase_add_test(tc, test_outbox_acks_reach_flash_with_the_next_push_in_one_write);
 	tcase_add_test(tc, test_outbox_unflushed_ack_only_resends_after_a_reset);
+	tcase_add_test(tc, test_outbox_floor_is_oldest_live_seq_or_next_seq);
+	tcase_add_test(tc, test_outbox_floor_passes_dropped_inferences_and_never_decreases);
 	tcase_add_test(tl, test_outbox_full_drops_oldest_inference_never_health);
 	tcase_add_test(tl, test_outbox_full_of_health_refuses_new_inference_and_counts_it);
 	tcase_add_test(tl, test_outbox_ack_far_above_window_and_unknown_seqs_is_harmless);
 	tcase_add_test(tl, test_outbox_largest_message_fits_and_round_trips);
 	tcase_add_test(tl, test_outbox_holds_back_seqs_64_above_the_oldest_unacked);
+	tcase_add_test(tl, test_outbox_drops_do_not_hold_back_later_seqs_once_the_floor_moves);
 	tcase_add_test(te, test_outbox_rejects_oversized_message_and_seq_zero);
 	tcase_add_test(te, test_outbox_torn_append_loses_only_that_record);
 	tcase_add_test(te, test_outbox_flash_failure_keeps_entry_in_ram_and_counts);
