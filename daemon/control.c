@@ -1753,7 +1753,8 @@ control_new(const struct control_deps *deps, const struct config *cfg, struct co
 	c->handles_open = 3;
 	c->bound = true;
 	if ((r = ctl_bind(c)) < 0 ||
-	    (r = uv_listen((uv_stream_t *)&c->server, 16, ctl_connection_cb)) < 0) {
+	    (r = uv_listen((uv_stream_t *)&c->server, 2 * CONTROL_CLIENTS_MAX, ctl_connection_cb)) <
+	            0) {
 		c->bound = false;
 		c->freeing = true;
 		store_read_free(c->rd);

@@ -2,6 +2,7 @@
 # Control clients that misbehave do not disturb ingest: clients that send
 # garbage, a half frame, an oversized length or a version the daemon does
 # not speak get an error answer (or are dropped) and the daemon carries on;
+# a 33rd client is refused with a reason;
 # a client that asks for a long answer and stops reading holds at most its
 # bounded queue, is dropped after the stall timeout, and while it stalls
 # simulated nodes keep sending and every reading is stored and acked.
@@ -75,6 +76,19 @@ s.sendall(struct.pack(">I", 6) + bytes([0x08, 99, 0x10, 1, 0x42, 0]))
 a = answer(s)
 assert a is not None and b"version" in a, a
 s.close()
+# 32 clients are served; the 33rd is told why and disconnected.
+held = []
+for _ in range(32):  # one at a time, each really served
+    h = conn()
+    h.sendall(struct.pack(">I", 6) + bytes([0x08, 1, 0x10, 1, 0x42, 0]))
+    assert answer(h) is not None
+    held.append(h)
+s = conn()
+a = answer(s)
+assert a is not None and b"too many clients" in a, a
+assert answer(s) is None
+for h in held:
+    h.close()
 print("garbage clients answered")
 PY
 "$CTL" status >/dev/null || tf_fail "daemon unusable after garbage"
