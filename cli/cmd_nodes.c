@@ -354,8 +354,32 @@ nodes_show(int argc, char **argv, const char *socket)
 	else
 		printf("firmware      unknown (no Hello yet)\n");
 	printf("readings      %" PRIu64 " stored\n", d->readings);
-	printf("capabilities  %s\n", d->caps_json[0] ? d->caps_json : "-");
-	printf("models        %s\n", d->model_status_json[0] ? d->model_status_json : "-");
+	if (d->caps_json[0]) {
+		char arena[32], slot[32];
+
+		out_bytes(d->arena_bytes, arena, sizeof(arena));
+		out_bytes(d->slot_size_bytes, slot, sizeof(slot));
+		printf("hardware      %s: arena %s, %u model slots of %s, %u ops, sensors %s\n",
+		       d->board[0] ? d->board : "?", arena, d->slot_count, slot, d->op_count,
+		       d->sensors[0] ? d->sensors : "-");
+	} else {
+		printf("hardware      unknown (no Hello yet)\n");
+	}
+	if (d->n_slots == 0)
+		printf("models        unknown (no ModelStatus yet)\n");
+	else
+		printf("models        active slot %u\n", d->active_slot);
+	for (size_t i = 0; i < d->n_slots; i++) {
+		const Tinyfleet__V1__CtlSlot *sl = d->slots[i];
+		char size[32];
+
+		out_bytes(sl->size_bytes, size, sizeof(size));
+		if (sl->model_id == 0)
+			printf("  slot %-6u  %s\n", sl->index, sl->state[0] ? sl->state : "empty");
+		else
+			printf("  slot %-6u  model %u v%u, %s, %s\n", sl->index, sl->model_id,
+			       sl->model_version, size, sl->state);
+	}
 	if (d->last_health != NULL) {
 		health_line(d->last_health, now, line, sizeof(line));
 		printf("health        %s\n", line);

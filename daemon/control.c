@@ -602,55 +602,61 @@ ctl_node_show(struct control_client *cl, const CtlRequest *req)
 	Tinyfleet__V1__CtlNode nm;
 	Tinyfleet__V1__CtlHealthRow hm;
 	Tinyfleet__V1__CtlAlert am[STORE_READ_ALERTS], *ap[STORE_READ_ALERTS];
+	Tinyfleet__V1__CtlSlot sm[STORE_READ_SLOTS], *sp[STORE_READ_SLOTS];
 	CtlResponse rsp = TINYFLEET__V1__CTL_RESPONSE__INIT;
-	struct store_read_alert alerts[STORE_READ_ALERTS];
-	struct store_read_health h;
+	struct store_read_detail *det = NULL;
 	struct store_read_node n;
-	char *caps = NULL, *ms = NULL;
-	size_t n_alerts = 0;
-	int64_t readings = 0;
-	bool have_health = false;
 	int r;
 
 	if (ctl_find_node(cl, req->id, req->node_show->node, &n) < 0)
 		return;
-	caps = malloc(STORE_READ_JSON);
-	ms = malloc(STORE_READ_JSON);
-	if (caps == NULL || ms == NULL) {
+	if ((det = malloc(sizeof(*det))) == NULL) {
 		ctl_store_error(cl, req->id, "node show", -ENOMEM);
-		goto out;
+		return;
 	}
-	r = store_read_node_detail(c->rd, n.id, caps, ms, STORE_READ_JSON, &h, &have_health, alerts,
-	                           &n_alerts, &readings);
-	if (r < 0) {
+	if ((r = store_read_node_detail(c->rd, n.id, det)) < 0) {
 		ctl_store_error(cl, req->id, "reading the database", r);
 		goto out;
 	}
 	ctl_node_msg(&n, ctl_online_since(c), &nm);
 	d.node = &nm;
-	d.caps_json = caps;
-	d.model_status_json = ms;
-	d.readings = (uint64_t)readings;
-	if (have_health) {
-		ctl_health_msg(&h, &hm);
+	d.caps_json = det->caps;
+	d.model_status_json = det->model_status;
+	d.readings = (uint64_t)det->readings;
+	d.board = det->board;
+	d.arena_bytes = det->arena_bytes;
+	d.slot_size_bytes = det->slot_size_bytes;
+	d.slot_count = det->slot_count;
+	d.op_count = det->op_count;
+	d.sensors = det->sensors;
+	d.active_slot = det->active_slot;
+	for (size_t i = 0; i < det->n_slots; i++) {
+		tinyfleet__v1__ctl_slot__init(&sm[i]);
+		sm[i].index = det->slots[i].index;
+		sm[i].model_id = det->slots[i].model_id;
+		sm[i].model_version = det->slots[i].model_version;
+		sm[i].state = det->slots[i].state;
+		sm[i].size_bytes = det->slots[i].size_bytes;
+		sp[i] = &sm[i];
+	}
+	d.n_slots = det->n_slots;
+	d.slots = sp;
+	if (det->have_health) {
+		ctl_health_msg(&det->health, &hm);
 		d.last_health = &hm;
 	}
-	for (size_t i = 0; i < n_alerts; i++) {
-		ctl_alert_msg(&alerts[i], &am[i]);
+	for (size_t i = 0; i < det->n_alerts; i++) {
+		ctl_alert_msg(&det->alerts[i], &am[i]);
 		ap[i] = &am[i];
 	}
-	d.n_recent_alerts = n_alerts;
+	d.n_recent_alerts = det->n_alerts;
 	d.recent_alerts = ap;
 	rsp.body_case = TINYFLEET__V1__CTL_RESPONSE__BODY_NODE;
 	rsp.node = &d;
 	ctl_send(cl, req->id, false, &rsp);
 out:
-	free(caps);
-	free(ms);
+	free(det);
 }
-
-static void ctl_done(struct control_client *cl, uint32_t id, uint32_t count, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
 
 static void
 ctl_done(struct control_client *cl, uint32_t id, uint32_t count, const char *fmt, ...)

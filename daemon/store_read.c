@@ -226,44 +226,99 @@ sr_text_of_node(struct store_read *sr, const char *sql, uint32_t node_id, char *
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sr_err(rc);
 }
 
+/* Digests the Hello capabilities and the ModelStatus slots with SQLite's JSON functions. */
+static int
+sr_digest(struct store_read *sr, uint32_t node_id, struct store_read_detail *d)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	r = sr_prepare(sr,
+	               "SELECT COALESCE(json_extract(caps, '$.board'), ''), "
+	               "COALESCE(json_extract(caps, '$.arena_bytes'), 0), "
+	               "COALESCE(json_extract(caps, '$.slot_size'), 0), "
+	               "COALESCE(json_extract(caps, '$.slots'), 0), "
+	               "COALESCE(json_array_length(caps, '$.ops'), 0), "
+	               "COALESCE((SELECT group_concat(json_extract(value, '$.name'), ',') FROM "
+	               "json_each(nodes.caps, '$.sensors')), '') "
+	               "FROM nodes WHERE id = ? AND json_valid(caps)",
+	               &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, node_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, d->board, sizeof(d->board));
+		d->arena_bytes = (uint32_t)sqlite3_column_int64(s, 1);
+		d->slot_size_bytes = (uint32_t)sqlite3_column_int64(s, 2);
+		d->slot_count = (uint32_t)sqlite3_column_int64(s, 3);
+		d->op_count = (uint32_t)sqlite3_column_int64(s, 4);
+		col_text(s, 5, d->sensors, sizeof(d->sensors));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sr_err(rc);
+	r = sr_prepare(sr,
+	               "SELECT COALESCE(json_extract(value, '$.index'), 0), "
+	               "COALESCE(json_extract(value, '$.model_id'), 0), "
+	               "COALESCE(json_extract(value, '$.model_version'), 0), "
+	               "COALESCE(json_extract(value, '$.state'), ''), "
+	               "COALESCE(json_extract(value, '$.size_bytes'), 0), "
+	               "COALESCE(json_extract(m.data, '$.active_slot'), 0) "
+	               "FROM model_status m, json_each(m.data, '$.slots') "
+	               "WHERE m.node_id = ? AND json_valid(m.data) LIMIT ?",
+	               &s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, node_id);
+	sqlite3_bind_int(s, 2, STORE_READ_SLOTS);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && d->n_slots < STORE_READ_SLOTS) {
+		struct store_read_slot *sl = &d->slots[d->n_slots++];
+
+		sl->index = (uint32_t)sqlite3_column_int64(s, 0);
+		sl->model_id = (uint32_t)sqlite3_column_int64(s, 1);
+		sl->model_version = (uint32_t)sqlite3_column_int64(s, 2);
+		col_text(s, 3, sl->state, sizeof(sl->state));
+		sl->size_bytes = (uint32_t)sqlite3_column_int64(s, 4);
+		d->active_slot = (uint32_t)sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sr_err(rc);
+}
+
 int
-store_read_node_detail(struct store_read *sr, uint32_t node_id, char *caps, char *model_status,
-                       size_t size, struct store_read_health *health, bool *ret_health_ok,
-                       struct store_read_alert *alerts, size_t *ret_n_alerts, int64_t *ret_readings)
+store_read_node_detail(struct store_read *sr, uint32_t node_id, struct store_read_detail *d)
 {
 	struct store_read_query hq = {.node_id = node_id, .limit = 1};
 	struct store_read_alert_query aq = {.node_id = node_id, .limit = STORE_READ_ALERTS};
 	struct store_read_cursor *c = NULL;
-	size_t n = 0;
 	int r;
 
-	*ret_health_ok = false;
-	*ret_n_alerts = 0;
-	if ((r = sr_text_of_node(sr, "SELECT caps FROM nodes WHERE id = ?", node_id, caps, size)) <
-	            0 ||
+	memset(d, 0, sizeof(*d));
+	if ((r = sr_text_of_node(sr, "SELECT caps FROM nodes WHERE id = ?", node_id, d->caps,
+	                         sizeof(d->caps))) < 0 ||
 	    (r = sr_text_of_node(sr, "SELECT data FROM model_status WHERE node_id = ?", node_id,
-	                         model_status, size)) < 0)
+	                         d->model_status, sizeof(d->model_status))) < 0)
+		return r;
+	if ((r = sr_digest(sr, node_id, d)) < 0)
 		return r;
 	if ((r = sr_ints(sr, "SELECT COUNT(*) FROM readings WHERE node_id = ?", node_id,
-	                 ret_readings, 1)) < 0)
+	                 &d->readings, 1)) < 0)
 		return r;
 	if ((r = store_read_health(sr, &hq, &c)) < 0)
 		return r;
-	r = store_read_next_health(c, health);
+	r = store_read_next_health(c, &d->health);
 	store_read_cursor_free(c);
 	c = NULL;
 	if (r < 0)
 		return r;
-	*ret_health_ok = r == 1;
+	d->have_health = r == 1;
 	if ((r = store_read_alerts(sr, &aq, &c)) < 0)
 		return r;
-	while (n < STORE_READ_ALERTS && (r = store_read_next_alert(c, &alerts[n])) == 1)
-		n++;
+	while (d->n_alerts < STORE_READ_ALERTS &&
+	       (r = store_read_next_alert(c, &d->alerts[d->n_alerts])) == 1)
+		d->n_alerts++;
 	store_read_cursor_free(c);
-	if (r < 0)
-		return r;
-	*ret_n_alerts = n;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* ---- 3. cursors ---- */

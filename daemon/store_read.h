@@ -138,16 +138,32 @@ int store_read_summary(struct store_read *sr, int64_t online_since_ms,
  */
 int store_read_node_find(struct store_read *sr, const char *ref, struct store_read_node *ret);
 
-/*
- * The detail of one node: JSON strings are copied into caps/model_status
- * (size bytes each, "" when none); *ret_health_ok says whether *health holds
- * its latest health row; alerts[] receives up to STORE_READ_ALERTS recent
- * alerts (*ret_n_alerts); *ret_readings its stored readings.
- */
-int store_read_node_detail(struct store_read *sr, uint32_t node_id, char *caps, char *model_status,
-                           size_t size, struct store_read_health *health, bool *ret_health_ok,
-                           struct store_read_alert *alerts, size_t *ret_n_alerts,
-                           int64_t *ret_readings);
+#define STORE_READ_SLOTS 8 /* model slots reported in a node's detail */
+
+struct store_read_slot {
+	uint32_t index, model_id, model_version, size_bytes;
+	char state[32];
+};
+
+/* What `nodes show` reports beyond the node row. */
+struct store_read_detail {
+	char caps[STORE_READ_JSON];         /* Hello capabilities JSON, "" when none */
+	char model_status[STORE_READ_JSON]; /* latest ModelStatus JSON, "" when none */
+	char board[STORE_READ_TEXT];        /* digested from caps */
+	uint32_t arena_bytes, slot_size_bytes, slot_count, op_count;
+	char sensors[STORE_READ_MSG]; /* sensor names, comma separated */
+	uint32_t active_slot;         /* from model_status */
+	struct store_read_slot slots[STORE_READ_SLOTS];
+	size_t n_slots;
+	struct store_read_health health; /* the latest health row, if have_health */
+	bool have_health;
+	struct store_read_alert alerts[STORE_READ_ALERTS]; /* recent, newest first */
+	size_t n_alerts;
+	int64_t readings; /* stored readings of the node */
+};
+
+/* Fills *ret with the detail of one node (a large struct: allocate it). */
+int store_read_node_detail(struct store_read *sr, uint32_t node_id, struct store_read_detail *ret);
 
 /* Cursors: create, then call the matching next function until it returns 0. */
 int store_read_nodes(struct store_read *sr, const struct store_read_node_query *q,

@@ -122,6 +122,11 @@ import json, sys
 for line in open(sys.argv[1]):
     json.loads(line)
 ' "$TF_WORK/watch.log" || tf_fail "watch --json: not one JSON object per line"
+rc 0 "$CTL" nodes show sim-1
+has '^hardware +posix-sim: arena [0-9.]+ [KMG]?i?B, 2 model slots of'
+has '^models +active slot'
+has '^  slot 0 '
+has '^health +battery [0-9]+ mV'
 rc 0 "$CTL" nodes show sim-1 --json
 js 'j["last_health"] is not None and j["capabilities"]["board"] == "posix-sim" and j["model_status"] is not None'
 
