@@ -392,12 +392,17 @@ window_sql(char *sql, size_t size, const char *table, const char *cols, bool lab
 	char where[512];
 	int m;
 
-	m = snprintf(where, sizeof(where),
-	             "(?1 = 0 OR t.node_id = ?1) AND (?2 = 0 OR t.t_ms >= ?2) AND "
-	             "(?3 = 0 OR t.t_ms < ?3) AND t.id > ?7%s",
-	             label ? " AND (?5 = '' OR t.label = ?4 OR "
-	                     "json_extract(t.data, '$.top_label') = ?5)"
-	                   : "");
+	/*
+	 * Only the filters that apply are written: a "(?1 = 0 OR node_id = ?1)"
+	 * would keep SQLite from using the (node_id, t_ms) index.
+	 */
+	m = snprintf(where, sizeof(where), "%s%s%s%s%s", q->follow ? "t.id > ?7" : "1",
+	             q->node_id != 0 ? " AND t.node_id = ?1" : "",
+	             q->since_ms > 0 ? " AND t.t_ms >= ?2" : "",
+	             q->until_ms > 0 ? " AND t.t_ms < ?3" : "",
+	             label && q->label != NULL && q->label[0] != '\0'
+	                     ? " AND (t.label = ?4 OR json_extract(t.data, '$.top_label') = ?5)"
+	                     : "");
 	if (m < 0 || (size_t)m >= sizeof(where))
 		return -ENOSPC;
 	if (q->follow)
