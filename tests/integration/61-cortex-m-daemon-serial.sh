@@ -67,6 +67,16 @@ mqtt_has() { grep -q "nodes/$1/$2 " "$TF_WORK/sub.log"; }
 
 tf_wait_for 30 hello_both || tf_fail "no Hello from both nodes; qemu1: $(cat "$TF_WORK/qemu1.log")"
 tf_log "hello: $(tfd_sql "SELECT id, firmware, core_version FROM nodes" | tr '\n' ' ')"
+# What the M4 node says about itself reaches the operator: board, arena, slot.
+"$TF_BUILD/tinyfleetctl" nodes show "${IDS[0]}" --json --socket "$TF_WORK/control.sock" \
+	>"$TF_WORK/show.json" || tf_fail "tinyfleetctl nodes show"
+python3 - "$TF_WORK/show.json" <<'PY' || tf_fail "node capabilities: $(cat "$TF_WORK/show.json")"
+import json, sys
+c = json.load(open(sys.argv[1]))["capabilities"]
+assert c["board"] == "mps2-an386", c
+assert c["arena_bytes"] == 160 * 1024 and c["slots"] == 2 and c["slot_size"] > 300000, c
+assert 3 in c["ops"] and 4 in c["ops"] and c["sensors"][0]["name"] == "vibration", c
+PY
 tf_wait_for 60 readings_each 10 || tf_fail "fewer than 10 readings per node: $(tfd_sql 'SELECT node_id, COUNT(*) FROM readings GROUP BY node_id' | tr '\n' ' ')"
 tf_wait_for 30 health_each || tf_fail "no Health from both nodes"
 for id in "${IDS[@]}"; do
