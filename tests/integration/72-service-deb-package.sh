@@ -73,6 +73,8 @@ grep -qx 'path = /var/lib/tinyfleet/tinyfleet.db' "$root/etc/tinyfleet/tinyfleet
 "$root/usr/sbin/tinyfleetd" --check-config -c "$root/etc/tinyfleet/tinyfleetd.conf" >"$TF_WORK/check.log" 2>&1 ||
 	{ cat "$TF_WORK/check.log"; tf_fail "the installed tinyfleetd rejects the packaged config"; }
 [ -L "$root/etc/systemd/system/multi-user.target.wants/tinyfleetd.service" ] || tf_fail "the unit is not enabled"
+cmp -s "$TF_ROOT/systemd/tinyfleetd.service" "$root/lib/systemd/system/tinyfleetd.service" ||
+	tf_fail "the packaged unit differs from systemd/tinyfleetd.service"
 if [ -d /run/systemd/system ]; then
 	grep -q 'deb-systemd-invoke start tinyfleetd.service' "$TF_WORK/shims.log" ||
 		tf_fail "postinst did not ask to start the unit"
