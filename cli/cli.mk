@@ -41,6 +41,14 @@ $(CTL_FUZZ): $(CTL_FUZZ_OBJS)
 FUZZ_TARGETS += $(CTL_FUZZ)
 FORMAT_FILES += tests/fuzz/fuzz_daemon_control.c
 
+# check_out: the CLI's output helpers (time parsing, tables), out.o alone.
+CTL_UNIT := $(B)/tests/unit/cli/check_out
+$(B)/tests/unit/cli/check_out.o: EXTRA_CFLAGS += -Icli $(call pc_cflags,check)
+$(CTL_UNIT): $(B)/tests/unit/cli/check_out.o $(B)/cli/out.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+UNIT_TESTS += $(CTL_UNIT)
+FORMAT_FILES += tests/unit/cli/check_out.c
+
 # make bench (control part): 10,000 enrolled nodes; `nodes list` and
 # `readings --limit 1000` against the 1 s limit (median of 5); JSON to
 # $(B)/bench/ctl.json.
