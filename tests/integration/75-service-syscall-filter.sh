@@ -16,6 +16,11 @@
 for p in tinyfleetd tinyfleet-node; do
 	[ -x "$TF_BUILD/$p" ] || tf_skip "$p is not built yet"
 done
+# A sanitizer build (make asan) is not what the unit runs, and LeakSanitizer
+# refuses to run under ptrace.
+if ldd "$TF_BUILD/tinyfleetd" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+	tf_skip "tinyfleetd is a sanitizer build: its system calls are not the production binary's, and LeakSanitizer cannot run under strace"
+fi
 command -v strace >/dev/null || tf_fail "strace missing: run 'make deps'"
 strace -f -o /dev/null true 2>/dev/null || tf_skip "ptrace is not permitted in this container"
 unit="$TF_ROOT/systemd/tinyfleetd.service"
