@@ -607,6 +607,10 @@ ingest_flush(struct ingest *in)
 		if (in->alerts != NULL)
 			alerts_on_outbox_drop(in->alerts, d, ingest_now_ms());
 	}
+	/* The depth keeps outbox_drops raised while the outbox stays full (broker away). */
+	if (in->alerts != NULL)
+		alerts_on_outbox_depth(in->alerts, (uint64_t)ss.outbox_rows,
+		                       in->cfg->mqtt.outbox_max_rows, ingest_now_ms());
 	if (in->mqtt != NULL)
 		mqtt_kick(in->mqtt);
 	return 0;

@@ -29,6 +29,7 @@ static char dir[64], path[128];
 static struct store *st;
 static struct session *sess;
 static struct ingest *in;
+static struct alerts *al;
 static const uint8_t key1[32] = {5, 4, 3};
 static uint64_t counter;
 static struct wire_msg_ack last_ack;
@@ -91,6 +92,8 @@ teardown(void)
 	char cmd[128];
 
 	fault_rc = 0;
+	alerts_free(al);
+	al = NULL;
 	ingest_free(in);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
@@ -196,7 +199,73 @@ START_TEST(test_ingest_duplicate_is_reacked_never_stored_twice)
 }
 END_TEST
 
+/* Hooks the alert rules to the ingest as main.c does, outbox_drops clearing after clear_ms. */
+static void
+attach_alerts(int64_t clear_ms)
+{
+	struct alerts_config ac;
+
+	alerts_config_defaults(&ac);
+	ac.outbox_drops_clear_ms = clear_ms;
+	ck_assert_int_eq(alerts_new(&ac, &ingest_alerts_ops, in, &al), 0);
+	ingest_set_alerts(in, al);
+}
+
+/* Marks every outbox row delivered, as the publisher does when the broker is back. */
+static void
+drain_outbox(void)
+{
+	struct store_outbox_row rows[64];
+	int64_t after = 0;
+	size_t n;
+
+	do {
+		ck_assert_int_eq(store_outbox_fetch(st, after, rows, 64, &n), 0);
+		for (size_t i = 0; i < n; i++) {
+			ck_assert_int_eq(store_outbox_done(st, rows[i].id), 0);
+			after = rows[i].id;
+		}
+	} while (n > 0);
+	ck_assert_int_eq(ingest_flush(in), 0);
+}
+
 /* ---- limits ---- */
+
+START_TEST(test_ingest_outbox_drops_alert_stays_raised_while_the_outbox_is_full)
+{
+	int64_t t = ingest_now_ms();
+	uint32_t seq = 1;
+
+	cfg.mqtt.outbox_max_rows = 20;
+	store_set_outbox_max(st, 20);
+	attach_alerts(1000);
+	/* The broker is away (no publisher): every commit drops the oldest rows. */
+	for (; seq <= 40; seq++)
+		feed(seq);
+	ck_assert_int_eq(ingest_flush(in), 0);
+	ck_assert(alerts_is_active(al, ALERT_OUTBOX_DROPS, 0, NULL));
+	/* Long past outbox_drops_clear_s, several times over, with more drops between. */
+	for (int round = 1; round <= 5; round++) {
+		alerts_tick(al, t + round * 5000);
+		ck_assert_int_eq(ingest_flush(in), 0);
+		ck_assert(alerts_is_active(al, ALERT_OUTBOX_DROPS, 0, NULL));
+		for (int i = 0; i < 10; i++, seq++)
+			feed(seq);
+		ck_assert_int_eq(ingest_flush(in), 0);
+	}
+	/* One raise, no clear/raise pairs. */
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM alerts WHERE kind = 'outbox_drops'"), 1);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), seq - 1);
+	/* The broker is back and takes everything: quiet for clear_s, the alert clears once. */
+	drain_outbox();
+	alerts_tick(al, ingest_now_ms() + 2000);
+	ck_assert_int_eq(ingest_flush(in), 0);
+	ck_assert(!alerts_is_active(al, ALERT_OUTBOX_DROPS, 0, NULL));
+	ck_assert_int_eq(
+	        count("SELECT COUNT(*) FROM alerts WHERE kind = 'outbox_drops' AND raised = 0"), 1);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM alerts WHERE kind = 'outbox_drops'"), 2);
+}
+END_TEST
 
 START_TEST(test_ingest_batch_is_bounded_while_the_store_fails)
 {
@@ -277,6 +346,8 @@ ingest_suite(void)
 	tcase_add_test(core, test_ingest_commits_by_time);
 	tcase_add_test(core, test_ingest_duplicate_is_reacked_never_stored_twice);
 	tcase_add_test(limits, test_ingest_batch_is_bounded_while_the_store_fails);
+	tcase_add_test(limits,
+	               test_ingest_outbox_drops_alert_stays_raised_while_the_outbox_is_full);
 	tcase_add_test(errors, test_ingest_disk_full_stops_acking_backs_off_and_recovers);
 	tcase_add_test(errors, test_ingest_io_error_keeps_every_reading_for_the_retry);
 	suite_add_tcase(s, core);
