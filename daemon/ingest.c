@@ -157,7 +157,8 @@ ingest_stage_alert(struct ingest *in, const char *kind, const char *sev_name, in
 		return -ENOSPC;
 	len = mqtt_json_alert(json, sizeof(json), kind, sev_name, raised, node_id, rule, message,
 	                      value, t_ms);
-	if ((r = batch_set_pub(in, s, topic, json, len, in->cfg->mqtt.qos, 0)) < 0)
+	/* Alerts must never be lost: QoS 1 at least, whatever qos says. */
+	if ((r = batch_set_pub(in, s, topic, json, len, mqtt_qos_reliable(&in->cfg->mqtt), 0)) < 0)
 		return r;
 	s->rec.kind = STORE_KIND_ALERT;
 	s->rec.node_id = node_id;
@@ -213,7 +214,7 @@ ingest_node_state(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms
 	if (batch_set_pub(in, s, topic, json,
 	                  mqtt_json_node_status(json, sizeof(json), node_id, online, last_seen_ms,
 	                                        now_ms),
-	                  in->cfg->mqtt.qos, 1) < 0)
+	                  mqtt_qos_reliable(&in->cfg->mqtt), 1) < 0)
 		return;
 	s->rec.kind = STORE_KIND_NODE_STATUS;
 	s->rec.node_id = node_id;

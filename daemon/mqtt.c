@@ -90,6 +90,12 @@ mqtt_config_defaults(struct mqtt_config *cfg)
 	cfg->outbox_max_rows = 1000000;
 }
 
+int
+mqtt_qos_reliable(const struct mqtt_config *cfg)
+{
+	return cfg->qos < 1 ? 1 : cfg->qos;
+}
+
 static int
 parse_ull(const char *s, unsigned long long min, unsigned long long max, unsigned long long *ret)
 {
@@ -1106,7 +1112,8 @@ pump_retained(struct mqtt *m)
 			m->republish_pos++;
 			continue;
 		}
-		rc = publish(m, r->topic, r->payload, r->len, m->cfg.qos, true, &mid);
+		rc = publish(m, r->topic, r->payload, r->len, mqtt_qos_reliable(&m->cfg), true,
+		             &mid);
 		if (!track(m, rc, mid, 0, NULL))
 			return false;
 		m->republish_pos++;

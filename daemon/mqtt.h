@@ -69,6 +69,12 @@ struct mqtt_config {
 void mqtt_config_defaults(struct mqtt_config *cfg);
 
 /*
+ * The QoS of messages that must never be lost (alerts, the retained node
+ * status, retained republishes): the configured qos, but at least 1.
+ */
+int mqtt_qos_reliable(const struct mqtt_config *cfg);
+
+/*
  * Sets one [mqtt] key from its INI text (host, port, client_id, gateway_id,
  * topic_prefix, username, password, tls_ca_file, tls_ca_path, tls_cert_file,
  * tls_key_file, tls_insecure, keepalive_s, qos, max_inflight,

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "faultvfs.h"
 #include "ingest.h"
+#include "mqtt.h"
 #include "session.h"
 #include "store.h"
 #include "wire/frame.h"
@@ -229,6 +230,35 @@ drain_outbox(void)
 	ck_assert_int_eq(ingest_flush(in), 0);
 }
 
+START_TEST(test_ingest_alerts_and_node_status_are_qos1_even_at_qos0)
+{
+	cfg.mqtt.qos = 0;
+	cfg.mqtt.outbox_max_rows = 5;
+	store_set_outbox_max(st, 5);
+	attach_alerts(1000);
+	/* The first frame turns the node online (retained status); drops raise outbox_drops. */
+	for (uint32_t i = 1; i <= 10; i++)
+		feed(i);
+	ck_assert_int_eq(ingest_flush(in), 0);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM outbox WHERE topic = "
+	                       "'tinyfleet/gw/nodes/1/status' AND retain = 1 AND qos = 1"),
+	                 1);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM outbox WHERE topic = "
+	                       "'tinyfleet/gw/alerts/critical' AND retain = 0 AND qos = 1"),
+	                 1);
+	/* Readings keep the configured QoS 0. */
+	ck_assert_int_gt(count("SELECT COUNT(*) FROM outbox WHERE topic = "
+	                       "'tinyfleet/gw/nodes/1/inference' AND qos = 0"),
+	                 0);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM outbox WHERE topic = "
+	                       "'tinyfleet/gw/nodes/1/inference' AND qos <> 0"),
+	                 0);
+	/* At qos = 2 they follow it up. */
+	cfg.mqtt.qos = 2;
+	ck_assert_int_eq(mqtt_qos_reliable(&cfg.mqtt), 2);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_ingest_outbox_drops_alert_stays_raised_while_the_outbox_is_full)
@@ -345,6 +375,7 @@ ingest_suite(void)
 	tcase_add_test(core, test_ingest_commits_by_size_and_acks_only_after_commit);
 	tcase_add_test(core, test_ingest_commits_by_time);
 	tcase_add_test(core, test_ingest_duplicate_is_reacked_never_stored_twice);
+	tcase_add_test(core, test_ingest_alerts_and_node_status_are_qos1_even_at_qos0);
 	tcase_add_test(limits, test_ingest_batch_is_bounded_while_the_store_fails);
 	tcase_add_test(limits,
 	               test_ingest_outbox_drops_alert_stays_raised_while_the_outbox_is_full);
