@@ -98,7 +98,7 @@ include mk/deps.mk
 -include systemd/systemd.mk
 -include mk/demo.mk
 
-.PHONY: all test unit integration fuzz fuzz-smoke bench asan install uninstall \
+.PHONY: all test test-deps unit integration fuzz fuzz-smoke bench asan install uninstall \
 	clean format format-check size demo deps
 
 all: $(PROGRAMS) $(UNIT_TESTS) $(M4_LIBS)
@@ -110,6 +110,9 @@ test: deps
 	@$(MAKE) --no-print-directory $(INTEGRATION_DEPS) $(if $(SAN),,$(FUZZ_TARGETS))
 	@B=$(B) SAN=$(SAN) UNIT_TESTS="$(UNIT_TESTS)" FUZZ_TARGETS="$(if $(SAN),,$(FUZZ_TARGETS))" \
 		FORMAT_FILES="$(FORMAT_FILES)" tests/run-all
+
+# Everything the integration tests run, without running them.
+test-deps: $(PROGRAMS) $(UNIT_TESTS) $(INTEGRATION_DEPS)
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $$t; done

@@ -1,7 +1,7 @@
 /*
  * tinyfleetctl: the operator's command line tool.
  *
- *	tinyfleetctl [--help] [--version] COMMAND [ARGS...]
+ *	tinyfleetctl [--help] [--version] [--socket PATH] COMMAND [ARGS...]
  *
  * Commands come from the table below, one group per file (cmd_<group>.c).
  * The `model` group works offline on .tflite files through the inference
@@ -12,6 +12,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -33,7 +34,12 @@ print_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: tinyfleetctl [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f,
+	        "usage: tinyfleetctl [--help] [--version] [--socket PATH] COMMAND [ARGS...]\n\n"
+	        "  --socket PATH  the daemon's control socket, for every command (a command's own\n"
+	        "                 --socket wins; default $" CTL_ENV_SOCKET
+	        ", then " CTL_SERVICE_SOCKET
+	        ",\n                 then ./control.sock)\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "%s", commands[i].usage);
 	fprintf(f, "\nexit codes: 0 ok, 1 failed, 2 usage error, 3 daemon unreachable\n");
@@ -70,6 +76,27 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/*
+	 * A socket given before the command applies to every daemon command;
+	 * it travels as the environment variable the commands already read, so
+	 * a command's own --socket still wins.
+	 */
+	while (argc >= 2 && strncmp(argv[1], "--socket", 8) == 0 &&
+	       (argv[1][8] == '\0' || argv[1][8] == '=')) {
+		const char *path = argv[1][8] == '=' ? argv[1] + 9 : argv[2];
+		int used = argv[1][8] == '=' ? 1 : 2;
+
+		if (path == NULL || path[0] == '\0') {
+			fprintf(stderr, "tinyfleetctl: --socket needs a path\n");
+			return CLI_USAGE;
+		}
+		if (setenv(CTL_ENV_SOCKET, path, 1) != 0) {
+			perror("tinyfleetctl: setenv");
+			return CLI_FAILED;
+		}
+		argc -= used;
+		argv += used;
+	}
 	if (argc < 2) {
 		print_usage(stderr);
 		return CLI_USAGE;

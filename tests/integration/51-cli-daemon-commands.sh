@@ -215,6 +215,13 @@ has "cannot reach tinyfleetd at '$TF_WORK/nope.sock': No such file or directory"
 TINYFLEET_SOCKET=$TF_WORK/nope2.sock rc 3 "$CTL" nodes list
 has "nope2.sock" err
 rc 0 "$CTL" status --socket "$TINYFLEET_SOCKET"
+# Before the command it applies too, and beats the environment; the
+# command's own --socket beats both.
+TINYFLEET_SOCKET=$TF_WORK/nope3.sock rc 0 "$CTL" --socket "$TINYFLEET_SOCKET" status
+rc 3 "$CTL" --socket="$TF_WORK/nope4.sock" nodes list
+has "nope4.sock" err
+rc 0 "$CTL" --socket "$TF_WORK/nope5.sock" status --socket "$TINYFLEET_SOCKET"
+rc 2 "$CTL" --socket
 
 tfd_stop tfd
 [ ! -e "$TINYFLEET_SOCKET" ] || tf_fail "socket left behind after a clean stop"
