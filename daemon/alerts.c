@@ -32,7 +32,8 @@ struct rule_state {
 struct node {
 	uint32_t id;
 	int64_t last_seen_ms;
-	bool announced; /* node_state(online) was reported (or the node was seeded) */
+	bool announced;  /* node_state(online) was reported or is due (or the node was seeded) */
+	bool status_due; /* node_state() failed: report the current state again */
 	bool offline;
 	bool battery_low;
 	bool reboot_loop;
@@ -498,6 +499,18 @@ emit(struct alerts *a, bool raise, enum alert_kind kind, enum alert_severity sev
 
 /* ---- Rules -------------------------------------------------------------- */
 
+/* Reports the node's state if a report is due; a failed one stays due. */
+static void
+status_report(struct alerts *a, struct node *n, int64_t now_ms)
+{
+	if (!n->status_due)
+		return;
+	if (a->ops->node_state != NULL &&
+	    a->ops->node_state(a->arg, n->id, !n->offline, n->last_seen_ms, now_ms) < 0)
+		return;
+	n->status_due = false;
+}
+
 static void
 rule_offline_check(struct alerts *a, struct node *n, int64_t now_ms)
 {
@@ -510,8 +523,8 @@ rule_offline_check(struct alerts *a, struct node *n, int64_t now_ms)
 	         (double)silent / 1000.0, now_ms) < 0)
 		return;
 	n->offline = true;
-	if (a->ops->node_state != NULL)
-		a->ops->node_state(a->arg, n->id, false, n->last_seen_ms, now_ms);
+	n->status_due = true;
+	status_report(a, n, now_ms);
 }
 
 /* A frame arrived: back online clears node_offline. */
@@ -532,9 +545,9 @@ rule_seen(struct alerts *a, struct node *n, int64_t now_ms)
 	}
 	if (!n->announced) {
 		n->announced = true;
-		if (a->ops->node_state != NULL)
-			a->ops->node_state(a->arg, n->id, true, n->last_seen_ms, now_ms);
+		n->status_due = true;
 	}
+	status_report(a, n, now_ms);
 }
 
 static void
@@ -1028,8 +1041,10 @@ alerts_on_outbox_depth(struct alerts *a, uint64_t rows, uint64_t max_rows, int64
 void
 alerts_tick(struct alerts *a, int64_t now_ms)
 {
-	for (size_t i = 0; i < a->n_nodes; i++)
+	for (size_t i = 0; i < a->n_nodes; i++) {
 		rule_offline_check(a, a->nodes[i], now_ms);
+		status_report(a, a->nodes[i], now_ms);
+	}
 	rule_drops_check(a, now_ms);
 }
 

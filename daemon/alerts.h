@@ -93,13 +93,16 @@ struct alert {
  * negative errno when the alert could not be recorded (then it is retried).
  * node_state (optional, may be NULL) tells when a node turns online (first
  * frame after start-up or after being offline) or offline, for the retained
- * nodes/<node>/status topic; its return value is ignored.
+ * nodes/<node>/status topic. It returns 0, or a negative errno when the state
+ * could not be recorded: then it is reported again (the node's state as it is
+ * then) on the next frame of that node or the next alerts_tick(), until it
+ * succeeds, so a status change is never lost.
  */
 struct alerts_ops {
 	int (*raise)(void *arg, const struct alert *alert);
 	int (*clear)(void *arg, const struct alert *alert);
-	void (*node_state)(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms,
-	                   int64_t now_ms);
+	int (*node_state)(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms,
+	                  int64_t now_ms);
 };
 
 #define ALERTS_NAME_MAX  32 /* rule name, with the NUL */

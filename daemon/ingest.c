@@ -200,26 +200,33 @@ ingest_alert_clear(void *arg, const struct alert *a)
 	return ingest_alert_cb(arg, a, false);
 }
 
-static void
+/*
+ * A retained status change. Failing here (batch at its cap while the store
+ * fails, no memory) is safe: alerts.c reports the state again on the node's
+ * next frame or the next tick until it is staged.
+ */
+static int
 ingest_node_state(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms, int64_t now_ms)
 {
 	struct ingest *in = arg;
 	char topic[INGEST_TOPIC_MAX], json[512];
 	struct staged *s;
+	int r;
 
 	if (batch_full(in) || (s = batch_add(in)) == NULL)
-		return;
+		return -EAGAIN;
 	if (mqtt_topic_node(&in->cfg->mqtt, node_id, "status", topic, sizeof(topic)) < 0)
-		return;
-	if (batch_set_pub(in, s, topic, json,
-	                  mqtt_json_node_status(json, sizeof(json), node_id, online, last_seen_ms,
-	                                        now_ms),
-	                  mqtt_qos_reliable(&in->cfg->mqtt), 1) < 0)
-		return;
+		return -ENOSPC;
+	if ((r = batch_set_pub(in, s, topic, json,
+	                       mqtt_json_node_status(json, sizeof(json), node_id, online,
+	                                             last_seen_ms, now_ms),
+	                       mqtt_qos_reliable(&in->cfg->mqtt), 1)) < 0)
+		return r;
 	s->rec.kind = STORE_KIND_NODE_STATUS;
 	s->rec.node_id = node_id;
 	s->rec.t_ms = s->rec.rx_ms = now_ms;
 	batch_commit_one(in);
+	return 0;
 }
 
 const struct alerts_ops ingest_alerts_ops = {
@@ -412,7 +419,7 @@ ingest_rx(void *arg, uint8_t *frame, size_t len, const struct transport_peer *fr
 	struct ingest *in = arg;
 	struct session_rx rx;
 	int64_t now = ingest_now_ms();
-	size_t n0 = in->n, a0 = in->arena_len;
+	size_t n0, a0;
 	int r;
 
 	if (batch_full(in)) {
@@ -448,6 +455,9 @@ ingest_rx(void *arg, uint8_t *frame, size_t len, const struct transport_peer *fr
 	if (rx.msg->body_case != TINYFLEET__V1__NODE_MESSAGE__BODY_CHUNK_REQUEST &&
 	    session_touch(in->sess, rx.node) < 0)
 		return; /* out of memory: not staged, not acked; the node sends it again */
+	/* After alerts_on_seen(): what it staged (status, offline clear) is not undone below. */
+	n0 = in->n;
+	a0 = in->arena_len;
 	switch (rx.msg->body_case) {
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_INFERENCE:
 		r = stage_inference(in, rx.node, rx.msg->inference, now);

@@ -27,7 +27,8 @@ struct rec {
 	struct ev ev[EV_MAX];
 	size_t n;
 	size_t n_raise, n_clear;
-	int fail; /* > 0: that many callbacks fail with -EIO */
+	int fail;       /* > 0: that many callbacks fail with -EIO */
+	int fail_state; /* > 0: that many node_state callbacks fail with -EAGAIN */
 	size_t n_online, n_offline;
 };
 
@@ -70,7 +71,7 @@ rec_clear(void *arg, const struct alert *al)
 	return rec_push(arg, false, al);
 }
 
-static void
+static int
 rec_node_state(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms, int64_t now_ms)
 {
 	struct rec *r = arg;
@@ -78,10 +79,15 @@ rec_node_state(void *arg, uint32_t node_id, bool online, int64_t last_seen_ms, i
 	(void)node_id;
 	(void)last_seen_ms;
 	(void)now_ms;
+	if (r->fail_state > 0) {
+		r->fail_state--;
+		return -EAGAIN;
+	}
 	if (online)
 		r->n_online++;
 	else
 		r->n_offline++;
+	return 0;
 }
 
 static const struct alerts_ops rec_ops = {
@@ -377,6 +383,44 @@ START_TEST(test_alerts_node_state_reports_first_frame_only_once)
 }
 END_TEST
 
+START_TEST(test_alerts_node_state_failure_is_reported_again_until_it_succeeds)
+{
+	cfg.offline_after_ms = 1000;
+	start();
+	rec.fail_state = 2;
+	alerts_on_seen(al, 1, 10); /* fails */
+	ck_assert_uint_eq(rec.n_online, 0);
+	alerts_tick(al, 20); /* fails again */
+	ck_assert_uint_eq(rec.n_online, 0);
+	alerts_tick(al, 30);
+	ck_assert_uint_eq(rec.n_online, 1);
+	alerts_tick(al, 40);
+	alerts_on_seen(al, 1, 50);
+	ck_assert_uint_eq(rec.n_online, 1); /* reported once */
+	/* Offline: the alert is raised, the status fails (twice: the tick retries at once). */
+	rec.fail_state = 2;
+	alerts_tick(al, 2000);
+	ck_assert_uint_eq(rec.n_raise, 1);
+	ck_assert_uint_eq(rec.n_offline, 0);
+	alerts_tick(al, 2100);
+	ck_assert_uint_eq(rec.n_offline, 1);
+	alerts_tick(al, 2200);
+	ck_assert_uint_eq(rec.n_offline, 1);
+	ck_assert_uint_eq(rec.n_raise, 1);
+	/* A pending offline report superseded by the node coming back reports online only. */
+	alerts_on_seen(al, 1, 2300);
+	ck_assert_uint_eq(rec.n_online, 2);
+	rec.fail_state = 2;
+	alerts_tick(al, 4000); /* offline again, its status fails */
+	alerts_on_seen(al, 1, 4100);
+	ck_assert_uint_eq(rec.n_offline, 1);
+	ck_assert_uint_eq(rec.n_online, 3);
+	alerts_tick(al, 4200);
+	ck_assert_uint_eq(rec.n_offline, 1);
+	ck_assert_uint_eq(rec.n_online, 3);
+}
+END_TEST
+
 /* ---- limits -------------------------------------------------------------- */
 
 START_TEST(test_alerts_max_nodes_leaves_further_nodes_untracked)
@@ -630,6 +674,7 @@ alerts_suite(void)
 	tcase_add_test(tc, test_alerts_rule_raised_after_consecutive_and_cleared_with_hysteresis);
 	tcase_add_test(tc, test_alerts_rule_streak_broken_by_other_label_or_low_score);
 	tcase_add_test(tc, test_alerts_node_state_reports_first_frame_only_once);
+	tcase_add_test(tc, test_alerts_node_state_failure_is_reported_again_until_it_succeeds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

@@ -315,6 +315,37 @@ START_TEST(test_ingest_batch_is_bounded_while_the_store_fails)
 }
 END_TEST
 
+START_TEST(test_ingest_node_status_is_not_lost_when_the_batch_is_full)
+{
+	int64_t t = ingest_now_ms();
+	struct ingest_stats is;
+	uint32_t seq = 1;
+
+	attach_alerts(1000);
+	fault_rc = SQLITE_FULL;
+	/* Fill the batch to one below its cap while commits fail. */
+	do {
+		feed(seq++);
+		ingest_get_stats(in, &is);
+	} while (is.pending < (size_t)cfg.batch_size * 8 - 1);
+	/* The node goes silent: node_offline takes the last slot, its status finds none. */
+	alerts_tick(al, t + 400 * 1000);
+	ck_assert(alerts_is_active(al, ALERT_NODE_OFFLINE, 1, NULL));
+	ingest_get_stats(in, &is);
+	ck_assert_uint_eq(is.pending, (size_t)cfg.batch_size * 8);
+	fault_rc = 0;
+	run_for(2000, &n_acks, 1);
+	ck_assert_int_eq(n_acks, 1);
+	/* The next evaluation stages the status. */
+	alerts_tick(al, t + 401 * 1000);
+	ck_assert_int_eq(ingest_flush(in), 0);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM outbox WHERE topic = "
+	                       "'tinyfleet/gw/nodes/1/status' AND retain = 1 AND "
+	                       "CAST(payload AS TEXT) LIKE '%\"state\":\"offline\"%'"),
+	                 1);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_ingest_disk_full_stops_acking_backs_off_and_recovers)
@@ -377,6 +408,7 @@ ingest_suite(void)
 	tcase_add_test(core, test_ingest_duplicate_is_reacked_never_stored_twice);
 	tcase_add_test(core, test_ingest_alerts_and_node_status_are_qos1_even_at_qos0);
 	tcase_add_test(limits, test_ingest_batch_is_bounded_while_the_store_fails);
+	tcase_add_test(limits, test_ingest_node_status_is_not_lost_when_the_batch_is_full);
 	tcase_add_test(limits,
 	               test_ingest_outbox_drops_alert_stays_raised_while_the_outbox_is_full);
 	tcase_add_test(errors, test_ingest_disk_full_stops_acking_backs_off_and_recovers);
