@@ -11,12 +11,28 @@
  * hang-up, EOF) it is closed and reopened from a timer with a doubling delay
  * between reopen_min_ms and reopen_max_ms; the COBS decoder is reset so a
  * frame torn by the outage is dropped, never glued to the next one.
+ *
+ * The same byte stream can also come from a socket instead of a tty:
+ *   unix:/path/to/sock      a Unix stream socket (QEMU's -serial unix:...,server)
+ *   tcp:HOST:PORT           serial-over-TCP (ser2net, a QEMU tcp: UART);
+ *   tcp:[V6ADDR]:PORT       HOST is a numeric IPv4 or IPv6 address (no DNS
+ *                           lookups on the loop)
+ * The daemon is the connecting side. The connect is non-blocking: the poll
+ * handle waits for the socket to become writable, then reads as for a tty.
+ * A peer that closes or refuses is retried with the same reopen backoff, and
+ * line settings ([serial] baud ...) do not apply.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,11 +44,22 @@
 #define SERIAL_READ_CHUNK       4096
 #define SERIAL_READS_PER_WAKEUP 16
 
+enum serial_kind {
+	SERIAL_TTY,  /* a device path, configured raw */
+	SERIAL_UNIX, /* unix:PATH */
+	SERIAL_TCP,  /* tcp:ADDR:PORT */
+};
+
 struct serial_transport {
 	struct transport base; /* always the first member */
 	uv_loop_t *loop;
 	uv_poll_t poll;
 	uv_timer_t reopen;
+	enum serial_kind kind;
+	struct sockaddr_storage addr; /* sockets: the peer */
+	socklen_t addr_len;
+	int connecting;   /* sockets: connect() in progress, waiting for writable */
+	int tried;        /* the first open attempt is behind us (later ones are reopens) */
 	int fd;           /* -1 while closed */
 	int poll_active;  /* poll handle initialised for fd (and not yet closed) */
 	int poll_closing; /* uv_close() called on it, close callback pending */
@@ -165,6 +192,7 @@ static void
 serial_lost(struct serial_transport *s)
 {
 	s->stats.up = 0;
+	s->connecting = 0;
 	if (s->poll_active && !s->poll_closing) {
 		uv_poll_stop(&s->poll);
 		s->poll_closing = 1;
@@ -185,6 +213,35 @@ serial_schedule_reopen(struct serial_transport *s)
 	s->delay_ms = s->delay_ms * 2 > s->max_ms ? s->max_ms : s->delay_ms * 2;
 }
 
+/* The link is open and receiving (a tty opened, a socket connected). */
+static void
+serial_up(struct serial_transport *s)
+{
+	s->stats.up = 1;
+	s->delay_ms = s->min_ms;
+	if (s->tried)
+		s->stats.reopens++;
+}
+
+static void serial_readable(uv_poll_t *p, int status, int events);
+
+/* A non-blocking connect finished (writable): connected, or refused/unreachable. */
+static void
+serial_connected(struct serial_transport *s, int status)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (status < 0 || getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+		serial_lost(s);
+		serial_schedule_reopen(s);
+		return;
+	}
+	s->connecting = 0;
+	uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, serial_readable);
+	serial_up(s);
+}
+
 static void
 serial_readable(uv_poll_t *p, int status, int events)
 {
@@ -192,11 +249,16 @@ serial_readable(uv_poll_t *p, int status, int events)
 	uint8_t buf[SERIAL_READ_CHUNK];
 	int i;
 
-	if (status < 0 || (events & UV_DISCONNECT)) {
+	if (s->connecting) {
+		serial_connected(s, status);
+		return;
+	}
+	if (status < 0) {
 		serial_lost(s);
 		serial_schedule_reopen(s);
 		return;
 	}
+	/* On a hang-up, first take what the peer wrote before it left. */
 	for (i = 0; i < SERIAL_READS_PER_WAKEUP; i++) {
 		ssize_t n = read(s->fd, buf, sizeof(buf));
 
@@ -204,27 +266,129 @@ serial_readable(uv_poll_t *p, int status, int events)
 			wire_cobs_stream_feed(&s->cobs, buf, (size_t)n);
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (events & UV_DISCONNECT)
+				break;
 			return;
-		/* EOF or EIO: the device (or the pty's other side) is gone. */
-		serial_lost(s);
-		serial_schedule_reopen(s);
-		return;
+		}
+		/* EOF or EIO: the device (or the pty's or socket's other side) is gone. */
+		break;
 	}
+	if (i == SERIAL_READS_PER_WAKEUP)
+		return; /* more to read: the next wakeup goes on (and sees the hang-up again) */
+	serial_lost(s);
+	serial_schedule_reopen(s);
 }
 
+/*
+ * Parses "unix:PATH" and "tcp:ADDR:PORT" / "tcp:[V6]:PORT" into s->addr;
+ * anything else is a tty path. Returns 0 or -EINVAL.
+ */
+static int
+serial_parse_spec(struct serial_transport *s, const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
+		const char *path = spec + 5;
+
+		if (path[0] == '\0' || strlen(path) >= sizeof(un->sun_path))
+			return -EINVAL;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, path, strlen(path) + 1);
+		s->addr_len = (socklen_t)sizeof(*un);
+		s->kind = SERIAL_UNIX;
+		return 0;
+	}
+	if (strncmp(spec, "tcp:", 4) == 0) {
+		struct addrinfo hints, *ai = NULL;
+		char host[INET6_ADDRSTRLEN + 1];
+		const char *h = spec + 4, *port, *end;
+		size_t hl;
+
+		if (h[0] == '[') {
+			if ((end = strchr(h, ']')) == NULL || end[1] != ':')
+				return -EINVAL;
+			h++;
+			port = end + 2;
+		} else {
+			if ((end = strrchr(h, ':')) == NULL)
+				return -EINVAL;
+			port = end + 1;
+		}
+		hl = (size_t)(end - h);
+		if (hl == 0 || hl >= sizeof(host) || port[0] == '\0' ||
+		    strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 ||
+		    atoi(port) > 65535)
+			return -EINVAL;
+		memcpy(host, h, hl);
+		host[hl] = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
+			return -EINVAL;
+		if (ai->ai_addrlen > sizeof(s->addr)) {
+			freeaddrinfo(ai);
+			return -EINVAL;
+		}
+		memcpy(&s->addr, ai->ai_addr, ai->ai_addrlen);
+		s->addr_len = ai->ai_addrlen;
+		freeaddrinfo(ai);
+		s->kind = SERIAL_TCP;
+		return 0;
+	}
+	s->kind = SERIAL_TTY;
+	return 0;
+}
+
+/* Starts a non-blocking connect; *ret_fd and *ret_connecting on success. */
+static int
+serial_socket_open(struct serial_transport *s, int *ret_fd, int *ret_connecting)
+{
+	int fd, one = 1, r;
+
+	fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (s->kind == SERIAL_TCP)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&s->addr, s->addr_len) == 0) {
+		*ret_connecting = 0;
+	} else if (errno == EINPROGRESS) {
+		*ret_connecting = 1;
+	} else {
+		/* Refused, no such socket, a full backlog (EAGAIN): retried with backoff. */
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * Opens the tty, or starts connecting the socket. Returns 0 when the poll
+ * handle is set up (a socket may still be connecting: up comes later), or a
+ * negative errno with nothing left open.
+ */
 static int
 serial_try_open(struct serial_transport *s)
 {
 	const char *path = s->base.spec + strlen("serial ");
-	int fd, r;
+	int fd = -1, r, connecting = 0;
 
-	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if ((r = serial_configure(s, fd)) < 0) {
-		close(fd);
-		return r;
+	if (s->kind != SERIAL_TTY) {
+		if ((r = serial_socket_open(s, &fd, &connecting)) < 0)
+			return r;
+	} else {
+		fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if ((r = serial_configure(s, fd)) < 0) {
+			close(fd);
+			return r;
+		}
 	}
 	if ((r = uv_poll_init(s->loop, &s->poll, fd)) < 0) {
 		close(fd);
@@ -233,9 +397,13 @@ serial_try_open(struct serial_transport *s)
 	s->poll.data = s;
 	s->fd = fd;
 	s->poll_active = 1;
+	s->connecting = connecting;
+	if (connecting) {
+		uv_poll_start(&s->poll, UV_WRITABLE | UV_DISCONNECT, serial_readable);
+		return 0;
+	}
 	uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, serial_readable);
-	s->stats.up = 1;
-	s->delay_ms = s->min_ms;
+	serial_up(s);
 	return 0;
 }
 
@@ -250,10 +418,8 @@ serial_reopen_cb(uv_timer_t *t)
 		serial_schedule_reopen(s);
 		return;
 	}
-	if (serial_try_open(s) == 0) {
-		s->stats.reopens++;
+	if (serial_try_open(s) == 0)
 		return;
-	}
 	serial_schedule_reopen(s);
 }
 
@@ -285,7 +451,11 @@ serial_open(uv_loop_t *loop, const char *spec, const void *opts, transport_rx_cb
 	s->min_ms = cfg ? cfg->serial_reopen_min_ms : 100;
 	s->max_ms = cfg ? cfg->serial_reopen_max_ms : 10000;
 	s->delay_ms = s->min_ms;
-	if (serial_speed(s->baud) == B0) {
+	if ((r = serial_parse_spec(s, spec)) < 0) {
+		free(s);
+		return r;
+	}
+	if (s->kind == SERIAL_TTY && serial_speed(s->baud) == B0) {
 		free(s);
 		return -EINVAL;
 	}
@@ -297,6 +467,7 @@ serial_open(uv_loop_t *loop, const char *spec, const void *opts, transport_rx_cb
 	 * plugged in later. Keep trying in the background.
 	 */
 	r = serial_try_open(s);
+	s->tried = 1;
 	if (r < 0)
 		serial_schedule_reopen(s);
 	*ret = &s->base;
@@ -312,7 +483,7 @@ serial_send(struct transport *t, const struct transport_peer *to, const uint8_t 
 	int n;
 
 	(void)to;
-	if (s->fd < 0) {
+	if (s->fd < 0 || !s->stats.up) {
 		s->stats.tx_errors++;
 		return -ENOTCONN;
 	}
@@ -321,7 +492,11 @@ serial_send(struct transport *t, const struct transport_peer *to, const uint8_t 
 		return -EINVAL;
 	}
 	/* Non-blocking: a full UART buffer drops the frame; the node retransmits. */
-	w = write(s->fd, out, (size_t)n);
+	if (s->kind == SERIAL_TTY)
+		w = write(s->fd, out, (size_t)n);
+	else
+		w = send(s->fd, out, (size_t)n,
+		         MSG_NOSIGNAL); /* a gone peer is EPIPE, not a signal */
 	if (w != n) {
 		s->stats.tx_errors++;
 		return w < 0 ? -errno : -EAGAIN;
