@@ -8,6 +8,14 @@
 
 #include "codec.h"
 #include "wire/frame.h"
+#include "wire/msg.h"
+
+/* A string the node's decoder takes: shorter than its buffer (room for the NUL). */
+static int
+codec_str_ok(const char *s, size_t cap)
+{
+	return s == NULL || strnlen(s, cap) < cap;
+}
 
 static void *
 codec_alloc(void *data, size_t size)
@@ -34,15 +42,27 @@ codec_check_limits(const Tinyfleet__V1__NodeMessage *msg)
 {
 	switch (msg->body_case) {
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_HELLO:
-		if (msg->hello->n_ops > 32 || msg->hello->n_sensors > 4)
+		if (msg->hello->n_ops > WIRE_MSG_OPS_MAX ||
+		    msg->hello->n_sensors > WIRE_MSG_SENSORS_MAX)
 			return -EBADMSG;
+		/* Stored and shown: no longer than the node's own buffers. */
+		if (!codec_str_ok(msg->hello->firmware, WIRE_MSG_STR_MAX) ||
+		    !codec_str_ok(msg->hello->board, WIRE_MSG_STR_MAX))
+			return -EBADMSG;
+		for (size_t i = 0; i < msg->hello->n_sensors; i++)
+			if (!codec_str_ok(msg->hello->sensors[i]->name, WIRE_MSG_NAME_MAX))
+				return -EBADMSG;
 		break;
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_INFERENCE:
-		if (msg->inference->n_scores > 16 || msg->inference->n_scores_raw > 16)
+		if (msg->inference->n_scores > WIRE_MSG_SCORES_MAX ||
+		    msg->inference->n_scores_raw > WIRE_MSG_SCORES_MAX)
+			return -EBADMSG;
+		/* Alert rules match it against labels of at most 31 bytes (ALERTS_LABEL_MAX). */
+		if (!codec_str_ok(msg->inference->top_label, WIRE_MSG_STR_MAX))
 			return -EBADMSG;
 		break;
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_MODEL_STATUS:
-		if (msg->model_status->n_slots > 4)
+		if (msg->model_status->n_slots > WIRE_MSG_SLOTS_MAX)
 			return -EBADMSG;
 		break;
 	case TINYFLEET__V1__NODE_MESSAGE__BODY_HEALTH:
@@ -92,14 +112,88 @@ codec_seq(const Tinyfleet__V1__NodeMessage *msg)
 	}
 }
 
+/* Fails the check naming field (codec_check_gateway only). */
+#define CHECK(cond, field)                                                                         \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			bad = (field);                                                             \
+			goto out;                                                                  \
+		}                                                                                  \
+	} while (0)
+
+int
+codec_check_gateway(const Tinyfleet__V1__GatewayMessage *g, const char **ret_field)
+{
+	const char *bad = NULL;
+
+	CHECK(g != NULL, "body");
+	switch (g->body_case) {
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_ACK:
+		CHECK(g->ack != NULL, "ack");
+		break;
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_TIME_SYNC:
+		CHECK(g->time_sync != NULL, "time_sync");
+		break;
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_MODEL_OFFER: {
+		const Tinyfleet__V1__ModelOffer *o = g->model_offer;
+
+		CHECK(o != NULL, "model_offer");
+		CHECK(o->sha256.len == WIRE_MSG_SHA256_LEN && o->sha256.data != NULL,
+		      "model_offer.sha256");
+		CHECK(o->chunk_size <= WIRE_MSG_CHUNK_MAX, "model_offer.chunk_size");
+		CHECK(o->n_ops <= WIRE_MSG_OPS_MAX, "model_offer.ops");
+		CHECK(codec_str_ok(o->name, WIRE_MSG_STR_MAX), "model_offer.name");
+		break;
+	}
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_CHUNK:
+		CHECK(g->chunk != NULL, "chunk");
+		CHECK(g->chunk->data.len <= WIRE_MSG_CHUNK_MAX &&
+		              (g->chunk->data.len == 0 || g->chunk->data.data != NULL),
+		      "chunk.data");
+		break;
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_ACTIVATE:
+		CHECK(g->activate != NULL, "activate");
+		break;
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_ROLLBACK:
+		CHECK(g->rollback != NULL, "rollback");
+		break;
+	case TINYFLEET__V1__GATEWAY_MESSAGE__BODY_CONFIG:
+		CHECK(g->config != NULL, "config");
+		break;
+	default:
+		bad = "body"; /* none, or one the node does not know */
+		break;
+	}
+out:
+	if (bad != NULL) {
+		if (ret_field != NULL)
+			*ret_field = bad;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#undef CHECK
+
+int
+codec_encode_gateway(const Tinyfleet__V1__GatewayMessage *g, uint8_t *buf, size_t size,
+                     const char **ret_field)
+{
+	size_t n;
+	int r;
+
+	if ((r = codec_check_gateway(g, ret_field)) < 0)
+		return r;
+	n = tinyfleet__v1__gateway_message__get_packed_size(g);
+	if (n > size || n > WIRE_MSG_MAX)
+		return -ENOSPC;
+	return (int)tinyfleet__v1__gateway_message__pack(g, buf);
+}
+
 static int
 codec_pack(const Tinyfleet__V1__GatewayMessage *g, uint8_t *buf, size_t size)
 {
-	size_t n = tinyfleet__v1__gateway_message__get_packed_size(g);
-
-	if (n > size)
-		return -ENOSPC;
-	return (int)tinyfleet__v1__gateway_message__pack(g, buf);
+	return codec_encode_gateway(g, buf, size, NULL);
 }
 
 int

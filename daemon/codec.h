@@ -34,6 +34,24 @@ int codec_decode_node(struct codec_msg *m, const uint8_t *buf, size_t len);
 /* The application seq of a decoded message; 0 for bodies without one (ChunkRequest). */
 uint32_t codec_seq(const Tinyfleet__V1__NodeMessage *msg);
 
+/*
+ * Checks a GatewayMessage against what the node's decoder accepts
+ * (node-firmware/wire/msg.h): strings at most 31 bytes (WIRE_MSG_STR_MAX - 1),
+ * ops at most 32, ModelOffer.sha256 exactly 32 bytes and chunk_size at most
+ * 400, Chunk.data at most 400 bytes, and a known body. A node rejects a whole
+ * frame with WIRE_EFIELD for any of these, so the gateway must not send one.
+ * Returns 0, or -EINVAL with *ret_field (may be NULL) naming the field, e.g.
+ * "model_offer.name" (a static string).
+ */
+int codec_check_gateway(const Tinyfleet__V1__GatewayMessage *g, const char **ret_field);
+
+/*
+ * Encodes any GatewayMessage after codec_check_gateway(). Returns the length,
+ * -EINVAL (*ret_field names the field; may be NULL) or -ENOSPC.
+ */
+int codec_encode_gateway(const Tinyfleet__V1__GatewayMessage *g, uint8_t *buf, size_t size,
+                         const char **ret_field);
+
 /* Encodes a GatewayMessage{Ack}. Returns the length or -ENOSPC. */
 int codec_encode_ack(uint32_t cumulative, uint64_t sack, uint8_t *buf, size_t size);
 /* Encodes a GatewayMessage{TimeSync}. Returns the length or -ENOSPC. */
