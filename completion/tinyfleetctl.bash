@@ -45,6 +45,10 @@ _tinyfleetctl()
 	# The command and subcommand typed so far (words that are not options).
 	for ((i = 1; i < cword; i++)); do
 		w=${words[i]}
+		if [[ $w == --socket ]]; then
+			((i++))
+			continue
+		fi
 		[[ $w == -* ]] && continue
 		if [[ -z $cmd ]]; then
 			cmd=$w
@@ -53,8 +57,16 @@ _tinyfleetctl()
 		fi
 	done
 
+	# The control socket's path: a file name.
+	if [[ ${words[cword - 1]} == --socket ]]; then
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+	fi
+
 	if [[ -z $cmd ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "--help --version $(awk '{ print $1 }' <<<"$lines" | sort -u)" -- "$cur")
+		local global="--help --version"
+		[[ $_tinyfleetctl_help == *"[--socket PATH] COMMAND"* ]] && global+=" --socket"
+		mapfile -t COMPREPLY < <(compgen -W "$global $(awk '{ print $1 }' <<<"$lines" | sort -u)" -- "$cur")
 		return
 	fi
 
