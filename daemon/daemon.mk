@@ -12,7 +12,7 @@ $(B)/daemon/%.o: EXTRA_CFLAGS += $(call pc_cflags,$(DAEMON_PKGS))
 $(DAEMON_OBJS): | $(PROTO_HDRS)
 
 $(B)/tinyfleetd: $(DAEMON_OBJS) $(PROTO_OBJS) $(LIBWIRE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) -lm
 PROGRAMS += $(B)/tinyfleetd
 
 FORMAT_FILES += $(DAEMON_SRCS) $(wildcard daemon/*.h)
@@ -33,7 +33,7 @@ $(DAEMON_TEST_SRCS:%.c=$(B)/%.o) $(DAEMON_TEST_LIB_OBJS): | $(PROTO_HDRS)
 $(B)/tests/unit/daemon/%: $(B)/tests/unit/daemon/%.o $(DAEMON_LIB_OBJS) $(DAEMON_STUB_OBJS) \
 		$(DAEMON_TEST_LIB_OBJS) \
 		$(PROTO_OBJS) $(LIBWIRE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS) -lutil
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(CHECK_LIBS) -lutil -lm
 
 # tests/tools/tf-sender: a deterministic node simulator speaking frames through
 # wire/ (integration tests, the ingest benchmark).
@@ -49,6 +49,20 @@ $(B)/tests/tools/tf-sqlite-bench.o: EXTRA_CFLAGS += $(call pc_cflags,sqlite3)
 $(TF_SQLITE_BENCH): $(B)/tests/tools/tf-sqlite-bench.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,sqlite3)
 FORMAT_FILES += tests/tools/tf-sqlite-bench.c
+
+# tests/tools/tf-json-bench: the per-reading JSON (mqtt_json_inference) alone;
+# run it under callgrind for instructions per reading (docs/MQTT.md, figures).
+TF_JSON_BENCH := $(B)/tests/tools/tf-json-bench
+$(B)/tests/tools/tf-json-bench.o: EXTRA_CFLAGS += -Idaemon $(call pc_cflags,$(DAEMON_PKGS))
+$(B)/tests/tools/tf-json-bench.o: | $(PROTO_HDRS)
+$(TF_JSON_BENCH): $(B)/tests/tools/tf-json-bench.o $(DAEMON_LIB_OBJS) $(PROTO_OBJS) $(LIBWIRE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) -lm
+FORMAT_FILES += tests/tools/tf-json-bench.c
+.PHONY: bench-mqtt-json
+bench-mqtt-json: $(TF_JSON_BENCH)
+	@mkdir -p $(B)/bench
+	$(TF_JSON_BENCH) -o $(B)/bench/mqtt-json.json
+BENCH_TARGETS += bench-mqtt-json
 
 # `make bench`, ingest part: mosquitto + tinyfleetd + tf-sender on loopback,
 # figures to $(B)/bench/ingest.json (tests/bench/ingest says how).

@@ -428,27 +428,184 @@ jb_str(struct jb *j, const char *key, const char *s)
 	jb_put(j, "\"", 1);
 }
 
+/*
+ * Numbers without printf: vsnprintf cost about 2,000 instructions per number
+ * (most of the JSON of a reading). Integers are plain; doubles come out byte
+ * for byte as "%.<prec>g" would write them (mqtt__fmt_g), printf being the
+ * fallback only where that cannot be decided cheaply.
+ */
+
+/* Decimal digits of v, written backwards ending at end; returns the first. */
+static char *
+fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+static void
+jb_put_u64(struct jb *j, uint64_t v)
+{
+	char t[24], *p = fmt_u64(t + sizeof(t), v);
+
+	jb_put(j, p, (size_t)(t + sizeof(t) - p));
+}
+
 static void
 jb_i64(struct jb *j, const char *key, int64_t v)
 {
 	jb_key(j, key);
-	jb_printf(j, "%" PRId64, v);
+	if (v < 0) {
+		jb_put(j, "-", 1);
+		jb_put_u64(j, (uint64_t)0 - (uint64_t)v);
+	} else {
+		jb_put_u64(j, (uint64_t)v);
+	}
 }
 
 static void
 jb_u64(struct jb *j, const char *key, uint64_t v)
 {
 	jb_key(j, key);
-	jb_printf(j, "%" PRIu64, v);
+	jb_put_u64(j, v);
+}
+
+/* Exact powers of ten (every one up to 1e22 is a double). */
+static const double pow10_pos[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+/* The doubles nearest to 10^-k, to find the exponent of a value below 1. */
+static const double pow10_neg[] = {1e0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7, 1e-8,
+                                   1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16};
+
+int
+mqtt__fmt_g(char *out, double v, int prec)
+{
+	char dig[16];
+	double a = fabs(v), scaled, fl, frac, p10;
+	uint64_t r, lim;
+	int x = 0, k, nd, len = 0;
+
+	if (!isfinite(v) || prec < 1 || prec > 15)
+		return -1;
+	if (signbit(v))
+		out[len++] = '-';
+	if (a == 0.0) {
+		out[len++] = '0';
+		return len;
+	}
+	if (!(a >= 1e-15 && a < 1e15))
+		return -1;
+	/* x: 10^x <= a < 10^(x+1); an off-by-one at an inexact 10^-k is fixed by the rounding. */
+	if (a >= 1.0) {
+		while (a >= pow10_pos[x + 1])
+			x++;
+	} else {
+		x = -1;
+		while (a < pow10_neg[-x])
+			x--;
+	}
+	/*
+	 * prec significant digits as an integer, rounded as printf rounds the
+	 * exact binary value (to nearest, ties to even). One multiplication or
+	 * division by an exact power of ten is correctly rounded, and scaled
+	 * (< 10^prec, below 2^53) has an exact floor and fraction; the fraction
+	 * is a multiple of scaled's ulp, the rounding error at most half an ulp,
+	 * so only a fraction of exactly one half needs the sign of that error,
+	 * which fma() gives exactly (the residual of a product or quotient is a
+	 * double).
+	 */
+	k = prec - 1 - x;
+	if (k > 22)
+		return -1;
+	p10 = pow10_pos[k >= 0 ? k : -k];
+	scaled = k >= 0 ? a * p10 : a / p10;
+	fl = floor(scaled);
+	frac = scaled - fl;
+	r = (uint64_t)fl;
+	if (frac > 0.5) {
+		r++;
+	} else if (frac == 0.5) {
+		double err = k >= 0 ? fma(a, p10, -scaled) : fma(-scaled, p10, a);
+
+		if (err > 0 || (err == 0 && (r & 1)))
+			r++;
+	}
+	lim = (uint64_t)pow10_pos[prec];
+	if (r >= lim) { /* 9.9999995 -> 10.00000 */
+		r /= 10;
+		x++;
+	}
+	if (r < lim / 10)
+		return -1;
+	for (int i = prec - 1; i >= 0; i--) {
+		dig[i] = (char)('0' + r % 10);
+		r /= 10;
+	}
+	/* %g drops trailing zeros of the fraction, and the point with them. */
+	nd = prec;
+	while (nd > 1 && dig[nd - 1] == '0')
+		nd--;
+	if (x < -4 || x >= prec) {
+		int e = x < 0 ? -x : x;
+
+		out[len++] = dig[0];
+		if (nd > 1) {
+			out[len++] = '.';
+			memcpy(out + len, dig + 1, (size_t)nd - 1);
+			len += nd - 1;
+		}
+		out[len++] = 'e';
+		out[len++] = x < 0 ? '-' : '+';
+		if (e >= 100)
+			out[len++] = (char)('0' + e / 100);
+		out[len++] = (char)('0' + e / 10 % 10);
+		out[len++] = (char)('0' + e % 10);
+		return len;
+	}
+	if (x >= 0) {
+		memcpy(out + len, dig, (size_t)x + 1);
+		len += x + 1;
+		if (nd > x + 1) {
+			out[len++] = '.';
+			memcpy(out + len, dig + x + 1, (size_t)(nd - x - 1));
+			len += nd - x - 1;
+		}
+		return len;
+	}
+	out[len++] = '0';
+	out[len++] = '.';
+	for (int i = 0; i < -x - 1; i++)
+		out[len++] = '0';
+	memcpy(out + len, dig, (size_t)nd);
+	return len + nd;
+}
+
+/* A finite number as "%.<prec>g" writes it; null otherwise (JSON has no NaN). */
+static void
+jb_put_g(struct jb *j, double v, int prec)
+{
+	char t[40];
+	int n;
+
+	if (!isfinite(v)) {
+		jb_put(j, "null", 4);
+		return;
+	}
+	if ((n = mqtt__fmt_g(t, v, prec)) < 0) {
+		jb_printf(j, "%.*g", prec, v);
+		return;
+	}
+	jb_put(j, t, (size_t)n);
 }
 
 static void
 jb_num(struct jb *j, double v)
 {
-	if (!isfinite(v))
-		jb_put(j, "null", 4);
-	else
-		jb_printf(j, "%.6g", v);
+	jb_put_g(j, v, 6);
 }
 
 /* 7 significant digits: counts up to 9,999,999 exact, float scores without noise. */
@@ -456,10 +613,7 @@ static void
 jb_double(struct jb *j, const char *key, double v)
 {
 	jb_key(j, key);
-	if (!isfinite(v))
-		jb_put(j, "null", 4);
-	else
-		jb_printf(j, "%.7g", v);
+	jb_put_g(j, v, 7);
 }
 
 int

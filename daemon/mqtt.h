@@ -215,6 +215,14 @@ struct mqtt_inference {
 };
 int mqtt_json_inference(char *buf, size_t size, const struct mqtt_inference *in);
 
+/*
+ * Internal, exported for check_mqtt: writes finite v into out (at least 32
+ * bytes, not NUL-terminated) exactly as printf's "%.<prec>g" does, prec 1..15,
+ * and returns the length; -1 where it leaves the value to printf (|v| outside
+ * 1e-15..1e15, or prec + digits below the point past 1e22).
+ */
+int mqtt__fmt_g(char *out, double v, int prec);
+
 /* The fields of nodes/<node>/health (proto Health names and units). */
 struct mqtt_health {
 	uint32_t node_id;

@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1052,6 +1053,76 @@ START_TEST(test_mqtt_topic_and_json_builders)
 }
 END_TEST
 
+/* mqtt__fmt_g(v, prec) against printf's "%.*g"; counts the values it left to printf. */
+static void
+check_g(double v, int prec, unsigned long *fallbacks)
+{
+	char got[48], want[48];
+	int n = mqtt__fmt_g(got, v, prec);
+
+	if (n < 0) {
+		/* Only outside the fast range: tiny or huge values, many digits past the point. */
+		ck_assert_msg(!(fabs(v) >= 1e-12 && fabs(v) < 1e15 && prec <= 7),
+		              "%.17g at %d left to printf", v, prec);
+		(*fallbacks)++;
+		return;
+	}
+	got[n] = '\0';
+	snprintf(want, sizeof(want), "%.*g", prec, v);
+	ck_assert_msg(strcmp(got, want) == 0, "%.17g at %d: got %s, printf %s", v, prec, got, want);
+}
+
+static uint64_t
+xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+START_TEST(test_mqtt_numbers_match_printf_g_byte_for_byte)
+{
+	static const float scales[] = {1.0f / 256, 1.0f / 255, 1.0f / 128, 0.0123f,
+	                               0.1f,       0.5f,       1.7e-3f,    0.0039215689f};
+	static const int zps[] = {-128, 0, 5, 127};
+	static const double special[] = {0.0,        -0.0,       1.0,        -1.0,    0.5,
+	                                 9.9999995,  99999.95,   999999.5,   1e-4,    1e-5,
+	                                 0.0001,     0.00009999, 123456789., 1e14,    9.9999999e14,
+	                                 1e-15,      0.1,        0.3,        2.0 / 3, 1830,
+	                                 -0.0078125, 0.99609375, 0.00390625, 1e7,     1e6};
+	unsigned long n = 0, fb = 0;
+	uint64_t seed = 88172645463325252ull;
+
+	for (int prec = 1; prec <= 15; prec++)
+		for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++, n++)
+			check_g(special[i], prec, &fb);
+	/* Every int8 score dequantized as ingest.c does. */
+	for (size_t si = 0; si < sizeof(scales) / sizeof(scales[0]); si++)
+		for (size_t zi = 0; zi < sizeof(zps) / sizeof(zps[0]); zi++)
+			for (int raw = -128; raw <= 127; raw++, n += 2) {
+				double v = (double)scales[si] * ((double)raw - (double)zps[zi]);
+
+				check_g(v, 6, &fb);
+				check_g(v, 7, &fb);
+			}
+	/* Float scores, random float scales, and doubles of any magnitude in range. */
+	for (int i = 0; i < 200000; i++, n += 4) {
+		uint64_t r = xorshift(&seed);
+		float f = (float)(r >> 40) / (float)(1u << 24);
+		float sc = (float)((r >> 8) & 0xffff) / 65536.0f / 64.0f + 1e-6f;
+		double d = ldexp((double)(r >> 11) / 9007199254740992.0, (int)(r % 100) - 50);
+
+		check_g(f, 6, &fb);
+		check_g((double)sc * (double)((int)(r & 0xff) - 128), 6, &fb);
+		check_g(d, 7, &fb);
+		check_g(nextafter(pow(10.0, (int)(r % 30) - 15), r & 1 ? 0.0 : 1e300), 6, &fb);
+	}
+	/* The few left to printf are the values out of range on purpose. */
+	ck_assert_msg(fb * 50 < n, "%lu of %lu values left to printf", fb, n);
+}
+END_TEST
+
 START_TEST(test_mqtt_config_keys_and_checks)
 {
 	struct mqtt_config c;
@@ -1332,6 +1403,7 @@ mqtt_suite(void)
 	tcase_add_test(tc, test_mqtt_unpublishable_row_is_dropped_and_does_not_block);
 	tcase_add_test(tc, test_mqtt_qos0_rows_are_done_when_written);
 	tcase_add_test(tc, test_mqtt_topic_and_json_builders);
+	tcase_add_test(tc, test_mqtt_numbers_match_printf_g_byte_for_byte);
 	tcase_add_test(tc, test_mqtt_config_keys_and_checks);
 	suite_add_tcase(s, tc);
 
