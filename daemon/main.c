@@ -188,7 +188,11 @@ gw_open_transports(struct gw *gw)
 			log_err("serial '%s': %s", c->serial_device[i], strerror(-r));
 			return r;
 		}
-		log_info("serial link %s at %d baud", c->serial_device[i], c->serial_baud);
+		if (strncmp(c->serial_device[i], "unix:", 5) == 0 ||
+		    strncmp(c->serial_device[i], "tcp:", 4) == 0)
+			log_info("serial link %s (socket)", c->serial_device[i]);
+		else
+			log_info("serial link %s at %d baud", c->serial_device[i], c->serial_baud);
 		gw->n_transports++;
 	}
 	return 0;
