@@ -60,6 +60,7 @@ struct serial_transport {
 	socklen_t addr_len;
 	int connecting;   /* sockets: connect() in progress, waiting for writable */
 	int tried;        /* the first open attempt is behind us (later ones are reopens) */
+	int torn;         /* the last frame was written in part: start the next with 0x00 */
 	int fd;           /* -1 while closed */
 	int poll_active;  /* poll handle initialised for fd (and not yet closed) */
 	int poll_closing; /* uv_close() called on it, close callback pending */
@@ -218,6 +219,7 @@ static void
 serial_up(struct serial_transport *s)
 {
 	s->stats.up = 1;
+	s->torn = 0; /* a new connection (or device) starts clean */
 	s->delay_ms = s->min_ms;
 	if (s->tried)
 		s->stats.reopens++;
@@ -478,7 +480,8 @@ static int
 serial_send(struct transport *t, const struct transport_peer *to, const uint8_t *frame, size_t len)
 {
 	struct serial_transport *s = (struct serial_transport *)t;
-	uint8_t out[WIRE_COBS_MAX_ENCODED(WIRE_MAX_FRAME)];
+	uint8_t out[1 + WIRE_COBS_MAX_ENCODED(WIRE_MAX_FRAME)];
+	size_t off = s->torn ? 1 : 0;
 	ssize_t w;
 	int n;
 
@@ -487,20 +490,28 @@ serial_send(struct transport *t, const struct transport_peer *to, const uint8_t 
 		s->stats.tx_errors++;
 		return -ENOTCONN;
 	}
-	if ((n = wire_cobs_encode(frame, len, out, sizeof(out))) < 0) {
+	/*
+	 * After a frame went out only in part, a leading delimiter ends it at
+	 * the receiver (an empty frame is ignored), so it cannot swallow this one.
+	 */
+	out[0] = 0x00;
+	if ((n = wire_cobs_encode(frame, len, out + off, sizeof(out) - off)) < 0) {
 		s->stats.tx_errors++;
 		return -EINVAL;
 	}
-	/* Non-blocking: a full UART buffer drops the frame; the node retransmits. */
+	n += (int)off;
+	/* Non-blocking: a full UART or socket buffer drops the frame; the node retransmits. */
 	if (s->kind == SERIAL_TTY)
 		w = write(s->fd, out, (size_t)n);
-	else
-		w = send(s->fd, out, (size_t)n,
-		         MSG_NOSIGNAL); /* a gone peer is EPIPE, not a signal */
+	else /* a gone peer is EPIPE, not a signal */
+		w = send(s->fd, out, (size_t)n, MSG_NOSIGNAL);
 	if (w != n) {
 		s->stats.tx_errors++;
+		if (w > 0)
+			s->torn = 1;
 		return w < 0 ? -errno : -EAGAIN;
 	}
+	s->torn = 0;
 	s->stats.tx_frames++;
 	return 0;
 }

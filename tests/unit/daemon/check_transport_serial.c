@@ -414,6 +414,93 @@ START_TEST(test_transport_serial_tcp_ipv4_and_ipv6)
 }
 END_TEST
 
+static uint8_t peer_frames[64][WIRE_MAX_FRAME];
+static size_t peer_len[64], n_peer, n_peer_err;
+
+static void
+peer_cobs(void *arg, int err, uint8_t *frame, size_t len)
+{
+	(void)arg;
+	if (err < 0) {
+		n_peer_err++;
+		return;
+	}
+	/* Keeps the last 64. */
+	memcpy(peer_frames[n_peer % 64], frame, len);
+	peer_len[n_peer++ % 64] = len;
+}
+
+START_TEST(test_transport_serial_frame_sent_in_part_does_not_swallow_the_next)
+{
+	static uint8_t dec[WIRE_MAX_FRAME], f[400], last[400];
+	struct wire_cobs_stream cs;
+	struct transport_peer p;
+	uint8_t buf[4096];
+	char spec[128];
+	int l, c, port, sent = 0, r = 0, rcv = 1, big = 1 << 20;
+	ssize_t n;
+
+	/* TCP copies what fits into the send buffer: a full one takes part of a frame. */
+	l = listen_tcp(AF_INET, &port);
+	ck_assert_int_ge(l, 0);
+	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%d", port);
+	reopen_as(spec);
+	c = accept_link(l);
+	p.t = t;
+	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0);
+	/* The transport's own socket (the one whose peer is c) gets a small send buffer too. */
+	for (int fd = 3; fd < 1024; fd++) {
+		struct sockaddr_in a, b;
+		socklen_t al = sizeof(a), bl = sizeof(b);
+
+		if (fd != c && getpeername(fd, (struct sockaddr *)&a, &al) == 0 &&
+		    getsockname(c, (struct sockaddr *)&b, &bl) == 0 && a.sin_family == AF_INET &&
+		    a.sin_port == b.sin_port) {
+			int sb = 4096;
+
+			ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb)), 0);
+		}
+	}
+	/* The peer does not read: the socket fills, the last frame goes out in part. */
+	memset(f, 0x61, sizeof(f));
+	for (int i = 0; i < 100000 && (r = transport_send(&p, f, sizeof(f))) == 0; i++)
+		sent++;
+	ck_assert_int_lt(r, 0);
+	ck_assert_int_gt(sent, 0);
+	/* The peer reads again, everything (until the line is quiet for 200 ms). */
+	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)), 0);
+	wire_cobs_stream_init(&cs, dec, sizeof(dec), peer_cobs, NULL);
+	n_peer = n_peer_err = 0;
+	for (int idle = 0; idle < 200;) {
+		if ((n = recv(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			wire_cobs_stream_feed(&cs, buf, (size_t)n);
+			idle = 0;
+		} else {
+			usleep(1000);
+			idle++;
+		}
+	}
+	ck_assert_uint_eq(n_peer, (size_t)sent);
+	/* The next frame arrives whole: not glued to the torn one. */
+	memset(last, 0x7e, sizeof(last));
+	ck_assert_int_eq(transport_send(&p, last, sizeof(last)), 0);
+	for (int i = 0; i < 2000 && n_peer == (size_t)sent; i++) {
+		if ((n = recv(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			wire_cobs_stream_feed(&cs, buf, (size_t)n);
+		else
+			usleep(1000);
+	}
+	ck_assert_uint_gt(n_peer, 0);
+	ck_assert_uint_eq(peer_len[(n_peer - 1) % 64], sizeof(last));
+	ck_assert_int_eq(memcmp(peer_frames[(n_peer - 1) % 64], last, sizeof(last)), 0);
+	/* The torn frame was seen as one bad frame, and only that. */
+	ck_assert_uint_eq(n_peer_err, 1);
+	ck_assert_uint_eq(n_peer, (size_t)sent + 1);
+	close(c);
+	close(l);
+}
+END_TEST
+
 START_TEST(test_transport_serial_socket_absent_at_start_is_retried)
 {
 	struct transport_stats ts;
@@ -488,6 +575,7 @@ serial_suite(void)
 	tcase_add_test(core, test_transport_serial_unix_socket_carries_frames_and_reconnects);
 	tcase_add_test(core, test_transport_serial_tcp_ipv4_and_ipv6);
 	tcase_add_test(errors, test_transport_serial_socket_absent_at_start_is_retried);
+	tcase_add_test(limits, test_transport_serial_frame_sent_in_part_does_not_swallow_the_next);
 	tcase_add_test(errors, test_transport_serial_rejects_bad_socket_specs);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, limits);
