@@ -51,16 +51,23 @@ struct gw {
 	char final_status[512];
 };
 
+/* Asked-for help goes to stdout and exits 0; a usage error to stderr, exit 2. */
+static void
+usage_to(FILE *f, int code)
+{
+	fprintf(f, "usage: tinyfleetd [-c FILE] [-d] [--check-config]\n"
+	           "       tinyfleetd --version\n"
+	           "       tinyfleetd [-c FILE] --enroll NAME [--tags a,b] [--out FILE]\n"
+	           "       tinyfleetd [-c FILE] --enroll-batch N --out FILE [--prefix P] "
+	           "[--tags a,b]\n"
+	           "       tinyfleetd [-c FILE] --import FILE.csv\n");
+	exit(code);
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tinyfleetd [-c FILE] [-d] [--check-config]\n"
-	                "       tinyfleetd --version\n"
-	                "       tinyfleetd [-c FILE] --enroll NAME [--tags a,b] [--out FILE]\n"
-	                "       tinyfleetd [-c FILE] --enroll-batch N --out FILE [--prefix P] "
-	                "[--tags a,b]\n"
-	                "       tinyfleetd [-c FILE] --import FILE.csv\n");
-	exit(2);
+	usage_to(stderr, 2);
 }
 
 /* ---- mqtt <-> store ---- */
@@ -479,6 +486,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("tinyfleetd %s\n", TF_VERSION);
 			return 0;
+		case 'h':
+			usage_to(stdout, 0);
+			break;
 		case 'c':
 			conf = optarg;
 			break;
