@@ -7,7 +7,7 @@ DEB_PACKAGES := build-essential pkg-config git \
 	protobuf-c-compiler libprotobuf-c-dev check libsodium-dev libsystemd-dev libinih-dev \
 	clang libclang-rt-14-dev clang-format valgrind \
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm \
-	python3 iproute2 procps systemd debhelper dpkg-dev lintian fakeroot man-db groff-base strace
+	python3 iproute2 procps openssl systemd debhelper dpkg-dev lintian fakeroot man-db groff-base strace
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
