@@ -256,6 +256,26 @@ nn__smlad(uint32_t a, uint32_t b, int32_t acc)
 	return r;
 }
 
+/* a + b, saturated to int32 */
+static inline int32_t
+nn__qadd(int32_t a, int32_t b)
+{
+	int32_t r;
+
+	__asm__("qadd %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+	return r;
+}
+
+/* (a * b + 2^31) >> 32: the rounded high word of the 64-bit product */
+static inline int32_t
+nn__smmulr(int32_t a, int32_t b)
+{
+	int32_t r;
+
+	__asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+	return r;
+}
+
 /* acc + a.lo * b.lo */
 static inline int32_t
 nn__smlabb(uint32_t a, uint32_t b, int32_t acc)
@@ -316,6 +336,21 @@ nn__smlad(uint32_t a, uint32_t b, int32_t acc)
 }
 
 static inline int32_t
+nn__qadd(int32_t a, int32_t b)
+{
+	int64_t r = (int64_t)a + b;
+
+	return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+static inline int32_t
+nn__smmulr(int32_t a, int32_t b)
+{
+	/* arithmetic >> of a negative value, as everywhere in the core */
+	return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
+
+static inline int32_t
 nn__smlabb(uint32_t a, uint32_t b, int32_t acc)
 {
 	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a & 0xffff) * (int16_t)(b & 0xffff)));
@@ -347,6 +382,32 @@ nn__requant(int32_t acc, int32_t mult, int shift, int32_t zp, int32_t lo, int32_
 	v = v < l ? l : v;
 	v = v > h ? h : v;
 	return (int8_t)(v + zp);
+}
+
+#ifdef NN__DSP
+/*
+ * nn__mbqm() in five DSP instructions, for a multiplier of 0 or in
+ * [2^30, 2^31) and a right shift r in [1, 21] (nn__requant_short_ok()):
+ * SRDHM is SMMULR of the doubled accumulator, and the rounding right shift
+ * adds half (less one when negative) before shifting. Both doubling and the
+ * add saturate instead of wrapping; they saturate only when the exact result
+ * is at least 2^8 in magnitude, which any int8 clamp maps to the same bound.
+ * half = 1 << (r - 1).
+ */
+static inline int32_t
+nn__requant_short(int32_t acc, int32_t mult, int32_t r, int32_t half)
+{
+	int32_t y = nn__smmulr(nn__qadd(acc, acc), mult);
+
+	return nn__qadd(y, half + (y >> 31)) >> r;
+}
+#endif
+
+/* Whether nn__requant_short() is exact for this multiplier and shift. */
+static inline int
+nn__requant_short_ok(int32_t mult, int shift)
+{
+	return (mult == 0 || mult >= 0x40000000) && shift <= -1 && shift >= -21;
 }
 
 /* ---- kernels and the op table (ops.c, kernels/) ---- */
@@ -440,6 +501,7 @@ struct nn__conv {
 	int32_t act_max;
 	int32_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw, dm;
 	int32_t per_channel; /* 1: mult/shift per output channel; 0: one pair */
+	int32_t rq_short;    /* 1: every pair allows nn__requant_short() */
 	                     /* followed by int32 mult[n_mult], int8 shift[n_mult] */
 };
 int nn__conv_prepare(struct nn__ctx *c, int depthwise);

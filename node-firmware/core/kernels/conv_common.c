@@ -74,6 +74,15 @@ nn__conv_prepare(struct nn__ctx *c, int depthwise)
 	if (nm < 0)
 		return nm;
 	c->data_size = sizeof(struct nn__conv) + (size_t)nm * 5;
+#ifdef NN__DSP
+	if (!depthwise) {
+		/* conv_s8.c's im2col columns (2 pixels x K int16) and byte staging */
+		uint64_t k = (uint64_t)g.kh * (uint64_t)g.kw * (uint64_t)in.dims[3];
+		uint64_t s = 4 * k + (in.dims[3] & 3 ? k : 0);
+
+		c->scratch_size = s > 0x80000000u ? (size_t)0x80000000u : (size_t)s;
+	}
+#endif
 	if (!d)
 		return NN_OK;
 	d->in = nn__ctx_ptr(c, in_idx);
@@ -109,5 +118,10 @@ nn__conv_prepare(struct nn__ctx *c, int depthwise)
 	d->per_channel = nm > 1;
 	nn__ctx_wquant(c, &w, depthwise ? 3 : 0, out.dims[3], bias_idx, in.scale, out.scale,
 	               (int32_t *)(void *)(d + 1), (int8_t *)(void *)(d + 1) + 4 * nm);
+	d->rq_short = 1;
+	for (r = 0; r < nm; r++)
+		if (!nn__requant_short_ok(((const int32_t *)(const void *)(d + 1))[r],
+		                          ((const int8_t *)(const void *)(d + 1))[4 * nm + r]))
+			d->rq_short = 0;
 	return NN_OK;
 }

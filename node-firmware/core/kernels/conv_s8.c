@@ -22,6 +22,7 @@ nn_conv_s8_prepare(struct nn__ctx *c)
 	return nn__conv_prepare(c, 0);
 }
 
+#ifndef NN__DSP
 static inline int32_t
 dot1(const int8_t *x, const int8_t *w, int32_t n, int32_t off)
 {
@@ -68,67 +69,6 @@ split(int64_t v, int32_t *lo, int32_t *hi)
 {
 	*lo = (int32_t)(uint32_t)(uint64_t)v;
 	*hi = (int32_t)((v - *lo) / 4294967296);
-}
-#elif defined(NN__DSP)
-/*
- * Cortex-M DSP: two output pixels share every unpacked weight word, so each
- * SXTB16 pair feeds four SMLADs. a[0..3]: pixel a, channels 0..3; a[4..7]: pixel b.
- */
-static void
-dot4x2_i32(const int8_t *xa, const int8_t *xb, const int8_t *w, int32_t k, int32_t n, int32_t off,
-           int32_t *a)
-{
-	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
-	const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
-	int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-	int32_t b0 = a[4], b1 = a[5], b2 = a[6], b3 = a[7], i = 0;
-
-	for (; i + 4 <= n; i += 4) {
-		uint32_t va = nn__ld4(xa + i), vb = nn__ld4(xb + i), wv, we, wo;
-		uint32_t ae = nn__sxtab16(offs, va), ao = nn__sxtab16_hi(offs, va);
-		uint32_t be = nn__sxtab16(offs, vb), bo = nn__sxtab16_hi(offs, vb);
-
-		wv = nn__ld4(w + i);
-		we = nn__sxtb16(wv);
-		wo = nn__sxtb16_hi(wv);
-		a0 = nn__smlad(ao, wo, nn__smlad(ae, we, a0));
-		b0 = nn__smlad(bo, wo, nn__smlad(be, we, b0));
-		wv = nn__ld4(w1 + i);
-		we = nn__sxtb16(wv);
-		wo = nn__sxtb16_hi(wv);
-		a1 = nn__smlad(ao, wo, nn__smlad(ae, we, a1));
-		b1 = nn__smlad(bo, wo, nn__smlad(be, we, b1));
-		wv = nn__ld4(w2 + i);
-		we = nn__sxtb16(wv);
-		wo = nn__sxtb16_hi(wv);
-		a2 = nn__smlad(ao, wo, nn__smlad(ae, we, a2));
-		b2 = nn__smlad(bo, wo, nn__smlad(be, we, b2));
-		wv = nn__ld4(w3 + i);
-		we = nn__sxtb16(wv);
-		wo = nn__sxtb16_hi(wv);
-		a3 = nn__smlad(ao, wo, nn__smlad(ae, we, a3));
-		b3 = nn__smlad(bo, wo, nn__smlad(be, we, b3));
-	}
-	for (; i < n; i++) {
-		int32_t va = xa[i] + off, vb = xb[i] + off;
-
-		a0 += va * w[i];
-		b0 += vb * w[i];
-		a1 += va * w1[i];
-		b1 += vb * w1[i];
-		a2 += va * w2[i];
-		b2 += vb * w2[i];
-		a3 += va * w3[i];
-		b3 += vb * w3[i];
-	}
-	a[0] = a0;
-	a[1] = a1;
-	a[2] = a2;
-	a[3] = a3;
-	a[4] = b0;
-	a[5] = b1;
-	a[6] = b2;
-	a[7] = b3;
 }
 #else
 /* 32-bit targets without the DSP extension: the same pairing, scalar MACs. */
@@ -318,3 +258,175 @@ nn_conv_s8_eval(const void *data, void *scratch)
 		pend_x = NULL;
 	}
 }
+#else  /* NN__DSP */
+/*
+ * Cortex-M DSP extension: im2col and a two-pixel by two-channel SMLAD kernel,
+ * the arrangement CMSIS-NN's convolve_s8 uses. Each output pixel's window is
+ * widened once into 16-bit columns with the input offset already added, so
+ * padded taps are plain zeros and the inner loop has no bounds checks and no
+ * offset adds. Per four taps it loads two column words for each of the two
+ * pixels and one weight word for each of the two channels (SXTB16 twice) and
+ * issues eight SMLADs. The two pixels' columns are interleaved word by word,
+ * so one pointer serves both and the loop fits the register file.
+ *
+ * SXTB16 splits four int8 values into the halfword pairs (0,2) and (1,3); the
+ * columns are stored in that order too, so nothing is repacked. A window
+ * whose depth is a multiple of four is widened straight from the input;
+ * other depths are first gathered byte by byte into the staging area.
+ *
+ * Scratch (nn__conv_prepare): 4 * K bytes of columns, K = kh * kw * ic, plus
+ * K bytes of staging when ic % 4 != 0. Columns: K / 4 groups of four words
+ * (pixel A pairs, pixel B pairs), then pixel A's K % 4 tail halfwords in
+ * natural order, then pixel B's.
+ */
+static void
+im2col(const struct nn__conv *d, int32_t pix, uint32_t *col, int16_t *tail, int8_t *stage)
+{
+	const int32_t ic = d->ic, per_img = d->oh * d->ow, off = d->in_off;
+	const int32_t b = pix / per_img, r = pix - b * per_img, oy = r / d->ow, ox = r - oy * d->ow;
+	const int32_t iy0 = oy * d->sh - d->ph, ix0 = ox * d->sw - d->pw;
+	const int8_t *img = d->in + (size_t)b * d->ih * d->iw * ic;
+	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
+	int8_t *s = stage;
+	int32_t ky, kx, c, k;
+
+	for (ky = 0; ky < d->kh; ky++) {
+		const int32_t iy = iy0 + ky * d->dh;
+
+		for (kx = 0; kx < d->kw; kx++) {
+			const int32_t ix = ix0 + kx * d->dw;
+			const int8_t *x = img + ((size_t)iy * d->iw + ix) * ic;
+			const int inside = iy >= 0 && iy < d->ih && ix >= 0 && ix < d->iw;
+
+			if (ic & 3) {
+				/* the padding value is the input zero point: 0 once offset */
+				for (c = 0; c < ic; c++)
+					*s++ = inside ? x[c] : (int8_t)-off;
+			} else if (inside) {
+				for (c = 0; c < ic; c += 4, col += 4) {
+					uint32_t v = nn__ld4(x + c);
+
+					col[0] = nn__sxtab16(offs, v);
+					col[1] = nn__sxtab16_hi(offs, v);
+				}
+			} else {
+				for (c = 0; c < ic; c += 4, col += 4)
+					col[0] = col[1] = 0;
+			}
+		}
+	}
+	if (!(ic & 3))
+		return;
+	k = (int32_t)(s - stage);
+	for (c = 0; c + 4 <= k; c += 4, col += 4) {
+		uint32_t v = nn__ld4(stage + c);
+
+		col[0] = nn__sxtab16(offs, v);
+		col[1] = nn__sxtab16_hi(offs, v);
+	}
+	for (; c < k; c++)
+		*tail++ = (int16_t)(stage[c] + off);
+}
+
+/* The clamp, with bounds relative to the zero point, then the zero point. */
+static inline int8_t
+clamp_zp(int32_t v, int32_t zp, int32_t lo, int32_t hi)
+{
+	v = v < lo ? lo : v;
+	v = v > hi ? hi : v;
+	return (int8_t)(v + zp);
+}
+
+/* All output channels of the pixel pair in col (oa and ob may be the same). */
+static void
+conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int8_t *oa, int8_t *ob)
+{
+	const int32_t k = d->kh * d->kw * d->ic, groups = k >> 2, tn = k & 3, n_oc = d->oc;
+	const int32_t *mult = MULT(d);
+	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? n_oc : 1));
+	const int32_t mstep = d->per_channel ? 1 : 0, rshort = d->rq_short;
+	const uint8_t *bias = d->bias;
+	const int32_t zp = d->out_zp, lo = d->act_min - zp, hi = d->act_max - zp;
+	const int16_t *tb = ta + tn;
+	const int8_t *w = d->w;
+	int32_t oc;
+
+	for (oc = 0; oc < n_oc; oc += 2, w += 2 * (size_t)k) {
+		/* an odd last channel runs twice through the second slot, unused */
+		const int32_t two = oc + 1 < n_oc;
+		const int8_t *w0 = w, *w1 = two ? w + k : w;
+		const uint32_t *p = col;
+		int32_t a0 = 0, a1 = 0, b0, b1, g, t, i;
+
+		if (bias) {
+			a0 = nn__ld32(bias + 4 * (size_t)oc);
+			a1 = two ? nn__ld32(bias + 4 * (size_t)oc + 4) : a0;
+		}
+		b0 = a0;
+		b1 = a1;
+		for (g = groups; g > 0; g--, p += 4) {
+			uint32_t v = nn__ld4(w0), we = nn__sxtb16(v), wo = nn__sxtb16_hi(v);
+
+			a0 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a0));
+			b0 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b0));
+			v = nn__ld4(w1);
+			we = nn__sxtb16(v);
+			wo = nn__sxtb16_hi(v);
+			a1 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a1));
+			b1 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b1));
+			w0 += 4;
+			w1 += 4;
+		}
+		for (t = 0; t < tn; t++) {
+			a0 += ta[t] * w0[t];
+			b0 += tb[t] * w0[t];
+			a1 += ta[t] * w1[t];
+			b1 += tb[t] * w1[t];
+		}
+		i = oc * mstep;
+		if (rshort) {
+			int32_t r = -shift[i], h = (int32_t)((1u << r) >> 1);
+
+			oa[oc] = clamp_zp(nn__requant_short(a0, mult[i], r, h), zp, lo, hi);
+			ob[oc] = clamp_zp(nn__requant_short(b0, mult[i], r, h), zp, lo, hi);
+			if (two) {
+				i += mstep;
+				r = -shift[i];
+				h = (int32_t)((1u << r) >> 1);
+				oa[oc + 1] =
+				        clamp_zp(nn__requant_short(a1, mult[i], r, h), zp, lo, hi);
+				ob[oc + 1] =
+				        clamp_zp(nn__requant_short(b1, mult[i], r, h), zp, lo, hi);
+			}
+		} else {
+			oa[oc] = clamp_zp(nn__mbqm(a0, mult[i], shift[i]), zp, lo, hi);
+			ob[oc] = clamp_zp(nn__mbqm(b0, mult[i], shift[i]), zp, lo, hi);
+			if (two) {
+				i += mstep;
+				oa[oc + 1] = clamp_zp(nn__mbqm(a1, mult[i], shift[i]), zp, lo, hi);
+				ob[oc + 1] = clamp_zp(nn__mbqm(b1, mult[i], shift[i]), zp, lo, hi);
+			}
+		}
+	}
+}
+
+void
+nn_conv_s8_eval(const void *data, void *scratch)
+{
+	const struct nn__conv *d = data;
+	const int32_t k = d->kh * d->kw * d->ic, tn = k & 3;
+	const int32_t total = d->n * d->oh * d->ow;
+	uint32_t *col = scratch;
+	int16_t *tails = (int16_t *)(void *)(col + (k >> 2) * 4);
+	int8_t *stage = (int8_t *)(void *)(tails + 2 * tn);
+	int32_t pix;
+
+	for (pix = 0; pix < total; pix += 2) {
+		const int32_t pb = pix + 1 < total ? pix + 1 : pix;
+
+		im2col(d, pix, col, tails, stage);
+		im2col(d, pb, col + 2, tails + tn, stage);
+		conv_cols(d, col, tails, d->out + (size_t)pix * d->oc, d->out + (size_t)pb * d->oc);
+	}
+}
+#endif /* NN__DSP */
