@@ -76,9 +76,11 @@ nn__conv_prepare(struct nn__ctx *c, int depthwise)
 	c->data_size = sizeof(struct nn__conv) + (size_t)nm * 5;
 #ifdef NN__DSP
 	if (!depthwise) {
-		/* conv_s8.c's im2col columns (2 pixels x K int16) and byte staging */
+		/* conv_s8.c: accumulators (2 pixels x even oc int32), im2col
+		 * columns (2 pixels x K int16) and byte staging */
 		uint64_t k = (uint64_t)g.kh * (uint64_t)g.kw * (uint64_t)in.dims[3];
-		uint64_t s = 4 * k + (in.dims[3] & 3 ? k : 0);
+		uint64_t s = 8 * ((uint64_t)out.dims[3] + (out.dims[3] & 1)) + 4 * k +
+		             (in.dims[3] & 3 ? k : 0);
 
 		c->scratch_size = s > 0x80000000u ? (size_t)0x80000000u : (size_t)s;
 	}

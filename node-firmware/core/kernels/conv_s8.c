@@ -279,84 +279,132 @@ nn_conv_s8_eval(const void *data, void *scratch)
  * (pixel A pairs, pixel B pairs), then pixel A's K % 4 tail halfwords in
  * natural order, then pixel B's.
  */
-static void
-im2col(const struct nn__conv *d, int32_t pix, uint32_t *col, int16_t *tail, int8_t *stage)
+/* Widens n input bytes (n % 4 == 0) into a pixel's column words. */
+static inline uint32_t *
+widen(uint32_t *col, const int8_t *x, int32_t n, uint32_t offs)
 {
-	const int32_t ic = d->ic, per_img = d->oh * d->ow, off = d->in_off;
-	const int32_t b = pix / per_img, r = pix - b * per_img, oy = r / d->ow, ox = r - oy * d->ow;
-	const int32_t iy0 = oy * d->sh - d->ph, ix0 = ox * d->sw - d->pw;
-	const int8_t *img = d->in + (size_t)b * d->ih * d->iw * ic;
-	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
-	int8_t *s = stage;
-	int32_t ky, kx, c, k;
-
-	for (ky = 0; ky < d->kh; ky++) {
-		const int32_t iy = iy0 + ky * d->dh;
-
-		for (kx = 0; kx < d->kw; kx++) {
-			const int32_t ix = ix0 + kx * d->dw;
-			const int8_t *x = img + ((size_t)iy * d->iw + ix) * ic;
-			const int inside = iy >= 0 && iy < d->ih && ix >= 0 && ix < d->iw;
-
-			if (ic & 3) {
-				/* the padding value is the input zero point: 0 once offset */
-				for (c = 0; c < ic; c++)
-					*s++ = inside ? x[c] : (int8_t)-off;
-			} else if (inside) {
-				for (c = 0; c < ic; c += 4, col += 4) {
-					uint32_t v = nn__ld4(x + c);
-
-					col[0] = nn__sxtab16(offs, v);
-					col[1] = nn__sxtab16_hi(offs, v);
-				}
-			} else {
-				for (c = 0; c < ic; c += 4, col += 4)
-					col[0] = col[1] = 0;
-			}
-		}
-	}
-	if (!(ic & 3))
-		return;
-	k = (int32_t)(s - stage);
-	for (c = 0; c + 4 <= k; c += 4, col += 4) {
-		uint32_t v = nn__ld4(stage + c);
+	for (; n > 0; n -= 4, x += 4, col += 4) {
+		uint32_t v = nn__ld4(x);
 
 		col[0] = nn__sxtab16(offs, v);
 		col[1] = nn__sxtab16_hi(offs, v);
 	}
-	for (; c < k; c++)
+	return col;
+}
+
+/* Padding in the columns: offset zeros. */
+static inline uint32_t *
+zeros(uint32_t *col, int32_t n)
+{
+	for (; n > 0; n -= 4, col += 4)
+		col[0] = col[1] = 0;
+	return col;
+}
+
+/* Copies n bytes to the staging area, a word at a time while it can. */
+static inline int8_t *
+stage_copy(int8_t *s, const int8_t *x, int32_t n)
+{
+	for (; n >= 4; n -= 4, x += 4, s += 4) {
+		uint32_t v = nn__ld4(x);
+
+		memcpy(s, &v, 4);
+	}
+	for (; n > 0; n--)
+		*s++ = *x++;
+	return s;
+}
+
+/* Padding in the staging area: the input zero point, which the offset turns into 0. */
+static inline int8_t *
+stage_fill(int8_t *s, int8_t zp, int32_t n)
+{
+	for (; n > 0; n--)
+		*s++ = zp;
+	return s;
+}
+
+static void
+im2col(const struct nn__conv *d, int32_t pix, uint32_t *col, int16_t *tail, int8_t *stage)
+{
+	const int32_t ic = d->ic, per_img = d->oh * d->ow, off = d->in_off, dw = d->dw;
+	const int32_t b = pix / per_img, r = pix - b * per_img, oy = r / d->ow, ox = r - oy * d->ow;
+	const int32_t iy0 = oy * d->sh - d->ph, ix0 = ox * d->sw - d->pw;
+	const int8_t *img = d->in + (size_t)b * d->ih * d->iw * ic;
+	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
+	const int staged = (ic & 3) != 0;
+	const int8_t zp = (int8_t)-off;
+	/* the filter columns whose taps fall inside the image: [kx0, kx1) */
+	int32_t kx0 = ix0 < 0 ? (-ix0 + dw - 1) / dw : 0, kx1 = (d->iw - ix0 + dw - 1) / dw;
+	int32_t pre, post, ky, kx, c, k;
+	int8_t *s = stage;
+
+	if (kx1 > d->kw)
+		kx1 = d->kw;
+	if (kx1 < kx0)
+		kx1 = kx0;
+	pre = kx0 * ic;
+	post = (d->kw - kx1) * ic;
+	for (ky = 0; ky < d->kh; ky++) {
+		const int32_t iy = iy0 + ky * d->dh;
+		const int8_t *x;
+
+		if (iy < 0 || iy >= d->ih || kx0 == kx1) {
+			if (staged)
+				s = stage_fill(s, zp, d->kw * ic);
+			else
+				col = zeros(col, d->kw * ic);
+			continue;
+		}
+		x = img + ((size_t)iy * d->iw + (ix0 + kx0 * dw)) * ic;
+		if (staged) {
+			s = stage_fill(s, zp, pre);
+			if (dw == 1)
+				s = stage_copy(s, x, (kx1 - kx0) * ic);
+			else
+				for (kx = kx0; kx < kx1; kx++, x += dw * ic)
+					s = stage_copy(s, x, ic);
+			s = stage_fill(s, zp, post);
+		} else {
+			col = zeros(col, pre);
+			if (dw == 1)
+				col = widen(col, x, (kx1 - kx0) * ic, offs);
+			else
+				for (kx = kx0; kx < kx1; kx++, x += dw * ic)
+					col = widen(col, x, ic, offs);
+			col = zeros(col, post);
+		}
+	}
+	if (!staged)
+		return;
+	k = (int32_t)(s - stage);
+	col = widen(col, stage, k & ~3, offs);
+	for (c = k & ~3; c < k; c++)
 		*tail++ = (int16_t)(stage[c] + off);
 }
 
-/* The clamp, with bounds relative to the zero point, then the zero point. */
-static inline int8_t
-clamp_zp(int32_t v, int32_t zp, int32_t lo, int32_t hi)
-{
-	v = v < lo ? lo : v;
-	v = v > hi ? hi : v;
-	return (int8_t)(v + zp);
-}
-
-/* All output channels of the pixel pair in col (oa and ob may be the same). */
+/*
+ * The MACs of every output channel for the pixel pair in col, bias first:
+ * acc[2 * oc] for pixel A, acc[2 * oc + 1] for pixel B. The requantization
+ * runs afterwards in its own loop (requant_pair), which keeps its constants
+ * in registers; done here it would reload them around this loop, which
+ * needs every register.
+ */
 static void
-conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int8_t *oa, int8_t *ob)
+conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int32_t *acc)
 {
 	const int32_t k = d->kh * d->kw * d->ic, groups = k >> 2, tn = k & 3, n_oc = d->oc;
-	const int32_t *mult = MULT(d);
-	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? n_oc : 1));
-	const int32_t mstep = d->per_channel ? 1 : 0, rshort = d->rq_short;
 	const uint8_t *bias = d->bias;
-	const int32_t zp = d->out_zp, lo = d->act_min - zp, hi = d->act_max - zp;
 	const int16_t *tb = ta + tn;
 	const int8_t *w = d->w;
 	int32_t oc;
 
-	for (oc = 0; oc < n_oc; oc += 2, w += 2 * (size_t)k) {
+	for (oc = 0; oc < n_oc; oc += 2, w += 2 * (size_t)k, acc += 4) {
 		/* an odd last channel runs twice through the second slot, unused */
 		const int32_t two = oc + 1 < n_oc;
 		const int8_t *w0 = w, *w1 = two ? w + k : w;
 		const uint32_t *p = col;
-		int32_t a0 = 0, a1 = 0, b0, b1, g, t, i;
+		int32_t a0 = 0, a1 = 0, b0, b1, g, t;
 
 		if (bias) {
 			a0 = nn__ld32(bias + 4 * (size_t)oc);
@@ -383,29 +431,53 @@ conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int8
 			a1 += ta[t] * w1[t];
 			b1 += tb[t] * w1[t];
 		}
-		i = oc * mstep;
-		if (rshort) {
-			int32_t r = -shift[i], h = (int32_t)((1u << r) >> 1);
+		acc[0] = a0;
+		acc[1] = b0;
+		acc[2] = a1;
+		acc[3] = b1;
+	}
+}
 
-			oa[oc] = clamp_zp(nn__requant_short(a0, mult[i], r, h), zp, lo, hi);
-			ob[oc] = clamp_zp(nn__requant_short(b0, mult[i], r, h), zp, lo, hi);
-			if (two) {
-				i += mstep;
-				r = -shift[i];
-				h = (int32_t)((1u << r) >> 1);
-				oa[oc + 1] =
-				        clamp_zp(nn__requant_short(a1, mult[i], r, h), zp, lo, hi);
-				ob[oc + 1] =
-				        clamp_zp(nn__requant_short(b1, mult[i], r, h), zp, lo, hi);
-			}
-		} else {
-			oa[oc] = clamp_zp(nn__mbqm(a0, mult[i], shift[i]), zp, lo, hi);
-			ob[oc] = clamp_zp(nn__mbqm(b0, mult[i], shift[i]), zp, lo, hi);
-			if (two) {
-				i += mstep;
-				oa[oc + 1] = clamp_zp(nn__mbqm(a1, mult[i], shift[i]), zp, lo, hi);
-				ob[oc + 1] = clamp_zp(nn__mbqm(b1, mult[i], shift[i]), zp, lo, hi);
-			}
+/* The clamp, with bounds relative to the zero point, then the zero point. */
+static inline int8_t
+clamp_zp(int32_t v, int32_t zp, int32_t lo, int32_t hi)
+{
+	v = v < lo ? lo : v;
+	v = v > hi ? hi : v;
+	return (int8_t)(v + zp);
+}
+
+/* Requantizes conv_cols' accumulators into the two pixels' outputs. */
+static void
+requant_pair(const struct nn__conv *d, const int32_t *acc, int8_t *oa, int8_t *ob)
+{
+	const int32_t n_oc = d->oc, *mult = MULT(d);
+	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? n_oc : 1));
+	const int32_t zp = d->out_zp, lo = d->act_min - zp, hi = d->act_max - zp;
+	int32_t oc;
+
+	if (d->rq_short && d->per_channel) {
+		for (oc = 0; oc < n_oc; oc++, acc += 2) {
+			const int32_t m = mult[oc], r = -shift[oc], h = (int32_t)((1u << r) >> 1);
+
+			oa[oc] = clamp_zp(nn__requant_short(acc[0], m, r, h), zp, lo, hi);
+			ob[oc] = clamp_zp(nn__requant_short(acc[1], m, r, h), zp, lo, hi);
+		}
+	} else if (d->rq_short) {
+		const int32_t m = mult[0], r = -shift[0], h = (int32_t)((1u << r) >> 1);
+
+		for (oc = 0; oc < n_oc; oc++, acc += 2) {
+			oa[oc] = clamp_zp(nn__requant_short(acc[0], m, r, h), zp, lo, hi);
+			ob[oc] = clamp_zp(nn__requant_short(acc[1], m, r, h), zp, lo, hi);
+		}
+	} else {
+		const int32_t mstep = d->per_channel ? 1 : 0;
+
+		for (oc = 0; oc < n_oc; oc++, acc += 2) {
+			const int32_t m = mult[oc * mstep], sh = shift[oc * mstep];
+
+			oa[oc] = clamp_zp(nn__mbqm(acc[0], m, sh), zp, lo, hi);
+			ob[oc] = clamp_zp(nn__mbqm(acc[1], m, sh), zp, lo, hi);
 		}
 	}
 }
@@ -416,7 +488,8 @@ nn_conv_s8_eval(const void *data, void *scratch)
 	const struct nn__conv *d = data;
 	const int32_t k = d->kh * d->kw * d->ic, tn = k & 3;
 	const int32_t total = d->n * d->oh * d->ow;
-	uint32_t *col = scratch;
+	int32_t *acc = scratch; /* 2 x oc, rounded up to an even oc */
+	uint32_t *col = (uint32_t *)(void *)(acc + 2 * (d->oc + (d->oc & 1)));
 	int16_t *tails = (int16_t *)(void *)(col + (k >> 2) * 4);
 	int8_t *stage = (int8_t *)(void *)(tails + 2 * tn);
 	int32_t pix;
@@ -426,7 +499,8 @@ nn_conv_s8_eval(const void *data, void *scratch)
 
 		im2col(d, pix, col, tails, stage);
 		im2col(d, pb, col + 2, tails + tn, stage);
-		conv_cols(d, col, tails, d->out + (size_t)pix * d->oc, d->out + (size_t)pb * d->oc);
+		conv_cols(d, col, tails, acc);
+		requant_pair(d, acc, d->out + (size_t)pix * d->oc, d->out + (size_t)pb * d->oc);
 	}
 }
 #endif /* NN__DSP */
