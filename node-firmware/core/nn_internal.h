@@ -266,6 +266,16 @@ nn__qadd(int32_t a, int32_t b)
 	return r;
 }
 
+/* x saturated to [-128, 127] */
+static inline int32_t
+nn__ssat8(int32_t x)
+{
+	int32_t r;
+
+	__asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+	return r;
+}
+
 /* (a * b + 2^31) >> 32: the rounded high word of the 64-bit product */
 static inline int32_t
 nn__smmulr(int32_t a, int32_t b)
@@ -341,6 +351,12 @@ nn__qadd(int32_t a, int32_t b)
 	int64_t r = (int64_t)a + b;
 
 	return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+static inline int32_t
+nn__ssat8(int32_t x)
+{
+	return x < -128 ? -128 : x > 127 ? 127 : x;
 }
 
 static inline int32_t

@@ -456,7 +456,16 @@ requant_pair(const struct nn__conv *d, const int32_t *acc, int8_t *oa, int8_t *o
 	const int32_t zp = d->out_zp, lo = d->act_min - zp, hi = d->act_max - zp;
 	int32_t oc;
 
-	if (d->rq_short && d->per_channel) {
+	if (d->rq_short && d->per_channel && d->act_min == -128 && d->act_max == 127) {
+		/* the usual case (no activation, or one the range already covers):
+		 * the clamp is one saturation after the zero point */
+		for (oc = 0; oc < n_oc; oc++, acc += 2) {
+			const int32_t m = mult[oc], r = -shift[oc], h = (int32_t)((1u << r) >> 1);
+
+			oa[oc] = (int8_t)nn__ssat8(nn__requant_short(acc[0], m, r, h) + zp);
+			ob[oc] = (int8_t)nn__ssat8(nn__requant_short(acc[1], m, r, h) + zp);
+		}
+	} else if (d->rq_short && d->per_channel) {
 		for (oc = 0; oc < n_oc; oc++, acc += 2) {
 			const int32_t m = mult[oc], r = -shift[oc], h = (int32_t)((1u << r) >> 1);
 
