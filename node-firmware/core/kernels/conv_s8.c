@@ -399,6 +399,42 @@ conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int3
 	const int8_t *w = d->w;
 	int32_t oc;
 
+	if (!tn && !(n_oc & 1)) {
+		/* the usual shapes: no tail taps, channels in pairs; a loop with
+		 * less to keep across the MACs */
+		const int8_t *w_end = w + (size_t)n_oc * k;
+		const uint32_t *col_end = col + 4 * groups;
+
+		for (; w < w_end; w += 2 * (size_t)k, acc += 4) {
+			const int8_t *w0 = w, *w1 = w + k;
+			const uint32_t *p;
+			int32_t a0 = 0, a1 = 0, b0, b1;
+
+			if (bias) {
+				a0 = nn__ld32(bias);
+				a1 = nn__ld32(bias + 4);
+				bias += 8;
+			}
+			b0 = a0;
+			b1 = a1;
+			for (p = col; p < col_end; p += 4, w0 += 4, w1 += 4) {
+				uint32_t v = nn__ld4(w0), we = nn__sxtb16(v), wo = nn__sxtb16_hi(v);
+
+				a0 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a0));
+				b0 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b0));
+				v = nn__ld4(w1);
+				we = nn__sxtb16(v);
+				wo = nn__sxtb16_hi(v);
+				a1 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a1));
+				b1 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b1));
+			}
+			acc[0] = a0;
+			acc[1] = b0;
+			acc[2] = a1;
+			acc[3] = b1;
+		}
+		return;
+	}
 	for (oc = 0; oc < n_oc; oc += 2, w += 2 * (size_t)k, acc += 4) {
 		/* an odd last channel runs twice through the second slot, unused */
 		const int32_t two = oc + 1 < n_oc;
