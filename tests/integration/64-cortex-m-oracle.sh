@@ -18,4 +18,8 @@ echo "$out"
 n=$(grep -c ' ok, \([0-9]*\)/\1 layers$' <<<"$out")
 [ "$n" -ge 8 ] || tf_fail "only $n models bit-exact on every layer, 8 expected"
 ! grep -q MISMATCH <<<"$out" || tf_fail "a model differs from the oracle on the M4"
-echo "OK: $n models bit-exact on every layer on the Cortex-M4"
+# The core's arena on the M4 (it plans conv scratch the host build does not)
+# must stay within TFLM's own Cortex-M4 arena for the same model.
+a=$(sed -n 's/^arena at or below TFLM.s on the Cortex-M4: \([0-9]*\) of \([0-9]*\) models$/\1 \2/p' <<<"$out")
+[ -n "$a" ] && [ "${a% *}" = "${a#* }" ] || tf_fail "arena above TFLM's Cortex-M4 arena: ${a:-no figure}"
+echo "OK: $n models bit-exact on every layer on the Cortex-M4, arena within TFLM's on ${a% *}"
