@@ -6,27 +6,40 @@
  * output channel oc = ic * depth_multiplier + m reads input channel ic;
  * acc = bias + sum over in-image taps of w[ky][kx][oc] * (x - in_zp).
  *
- * Loop order: output pixel, then blocks of four output channels kept in
- * registers, then the valid taps. Both the input and the filter are read
- * channel-contiguously, and no im2col buffer is needed.
+ * Portable loop order: output pixel, then blocks of four output channels
+ * kept in registers, then the valid taps. Both the input and the filter are
+ * read channel-contiguously, and no scratch or im2col buffer is needed.
  *
  * With the Cortex-M DSP extension (NN__DSP) most of the cost is per output,
- * not per MAC (about 9 taps per output), so the DSP paths keep everything the
- * loops read in locals (an int8 store may alias any field of the op data):
- * - scratch holds one row of requantization constants per output channel
- *   (bias, multiplier, shift, rounding half), filled at the start of eval, so
- *   a block starts its accumulators from the bias and its epilogue reads three
- *   words per output and branches on nothing;
- * - depth multiplier 1: one word of input and one of weights per tap (four
- *   channels), SXTAB16/SXTB16 and SMLABB/SMLATT; rows of 3 and 2 valid taps
- *   (3x3 filters, their edges) are unrolled and addressed from one pointer;
- * - depth multiplier a multiple of 4: four output channels share one input
- *   byte, SMLABB/SMLABT against the unpacked weights; with one input channel
- *   and no dilation one word of input is four taps (SXTAB16 gives taps 0/2
- *   and 1/3, SMLATx reads the top halfword);
- * - other depth multipliers and odd channel tails take the portable loop.
+ * not per MAC (about 9 taps per output), so the order turns around: blocks
+ * of four output channels outermost, then the pixels. A block first unpacks
+ * its weights (SXTB16: channels 0/2 and 1/3 of every tap, one LDRD per tap
+ * later) and its bias and requantization constants into a table on the
+ * stack, so the pixel loops read nothing from the op data (an int8 store may
+ * alias any of it), and the arena gains nothing. Then:
+ * - depth multiplier 1: one input word per tap (four channels), SXTAB16 adds
+ *   the offset, SMLABB/SMLATT; a 3x3 window inside the image is unrolled,
+ *   and the pixels whose window lies inside the image columns (the interior)
+ *   run without the edge arithmetic;
+ * - depth multiplier a multiple of 4: the block's four output channels share
+ *   one input byte, SMLABB/SMLABT; with one input channel and no dilation
+ *   one input word is four taps (SXTAB16 gives taps 0/2 and 1/3, SMLATx reads
+ *   the top halfword);
+ * - the epilogue is nn__requant_short() per channel, then zero point and
+ *   clamp two channels per instruction (QADD16, SSAT16 or SSUB16/SEL) and one
+ *   word stored.
+ * Other depth multipliers, odd channel tails, filters of more than DW_MAXT
+ * taps and blocks whose requantization needs nn__mbqm() take the portable
+ * loop.
  */
 #include "core/nn_internal.h"
+
+/* GCC's pre-allocation scheduler hoists every load and SXTAB16 of an unrolled
+ * window ahead of the MACs, runs out of registers and spills (measured: 1 M
+ * more instructions on vww); the post-allocation scheduler stays on. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__arm__)
+#pragma GCC optimize("no-schedule-insns")
+#endif
 
 #if defined(__GNUC__)
 #define DW_INLINE static inline __attribute__((always_inline))
@@ -39,15 +52,7 @@
 int
 nn_dwconv_s8_prepare(struct nn__ctx *c)
 {
-	int r = nn__conv_prepare(c, 1);
-#ifdef NN__DSP
-	struct nn__tinfo out;
-
-	/* four int32 requantization constants per output channel */
-	if (r == NN_OK && nn__ctx_out(c, 0, &out, NULL) == NN_OK)
-		c->scratch_size = 16 * (size_t)out.dims[3];
-#endif
-	return r;
+	return nn__conv_prepare(c, 1);
 }
 
 /* One output pixel's valid window: rows and columns of the filter inside the
@@ -65,7 +70,7 @@ struct pix {
  * channel.
  */
 static void
-generic_pixel(const struct nn__conv *d, const struct pix *p, int8_t *out, int32_t ch0)
+generic_pixel(const struct nn__conv *d, const struct pix *p, int8_t *out, int32_t ch0, int32_t ch1)
 {
 	const int32_t *mult = MULT(d);
 	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->oc : 1));
@@ -76,9 +81,9 @@ generic_pixel(const struct nn__conv *d, const struct pix *p, int8_t *out, int32_
 	const int32_t zp = d->out_zp, lo = d->act_min, hi = d->act_max;
 	int32_t oc;
 
-	for (oc = ch0; oc < n_oc; oc += 4) {
+	for (oc = ch0; oc < ch1; oc += 4) {
 		int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ky, kx, j;
-		int32_t nb = n_oc - oc < 4 ? n_oc - oc : 4;
+		int32_t nb = ch1 - oc < 4 ? ch1 - oc : 4;
 		const int8_t *xr = p->x, *wr = p->w + oc;
 
 		if (dm == 1 && nb == 4) {
@@ -132,7 +137,50 @@ generic_pixel(const struct nn__conv *d, const struct pix *p, int8_t *out, int32_
 	}
 }
 
+/* The window of output pixel (oy, ox) and the output pixel itself. */
+static void
+pixel_at(const struct nn__conv *d, int32_t b, int32_t oy, int32_t ox, struct pix *p)
+{
+	const int32_t dh = d->dh, dw = d->dw, kw = d->kw, ic = d->ic;
+	int32_t iy0 = oy * d->sh - d->ph, ix0 = ox * d->sw - d->pw;
+	int32_t ky0 = iy0 < 0 ? (-iy0 + dh - 1) / dh : 0;
+	int32_t ky1 = (d->ih - iy0 + dh - 1) / dh;
+	int32_t kx0 = ix0 < 0 ? (-ix0 + dw - 1) / dw : 0;
+	int32_t kx1 = (d->iw - ix0 + dw - 1) / dw;
+
+	if (ky1 > d->kh)
+		ky1 = d->kh;
+	if (kx1 > kw)
+		kx1 = kw;
+	p->x = d->in + (((size_t)b * d->ih + (iy0 + ky0 * dh)) * d->iw + (ix0 + kx0 * dw)) * ic;
+	p->w = d->w + ((size_t)ky0 * kw + kx0) * d->oc;
+	p->nky = ky1 - ky0;
+	p->nkx = kx1 - kx0;
+}
+
+/* Output channels [ch0, ch1) of every pixel with the portable loop. */
+static void
+generic_layer(const struct nn__conv *d, int32_t ch0, int32_t ch1)
+{
+	int8_t *out = d->out;
+	int32_t b, oy, ox;
+
+	for (b = 0; b < d->n; b++)
+		for (oy = 0; oy < d->oh; oy++)
+			for (ox = 0; ox < d->ow; ox++) {
+				struct pix p;
+
+				pixel_at(d, b, oy, ox, &p);
+				generic_pixel(d, &p, out, ch0, ch1);
+				out += d->oc;
+			}
+}
+
 #ifdef NN__DSP
+/* Taps of the unpacked weight table on the stack (8 bytes each): enough for
+ * micro_speech's 10x8 filter. */
+#define DW_MAXT 80
+
 #if defined(__ARM_FEATURE_DSP) && !defined(NN_DSP_EMULATE)
 /* acc + a.lo * b.hi */
 static inline int32_t
@@ -153,6 +201,66 @@ smlatb(uint32_t a, uint32_t b, int32_t acc)
 	__asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
 	return r;
 }
+
+/* x saturated to int16 */
+static inline int32_t
+ssat16(int32_t x)
+{
+	int32_t r;
+
+	__asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+	return r;
+}
+
+/* halfwords (lo.lo, hi.lo) */
+static inline uint32_t
+pkhbt(int32_t lo, int32_t hi)
+{
+	uint32_t r;
+
+	__asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+	return r;
+}
+
+/* halfword-wise a + b, saturated to int16 */
+static inline uint32_t
+qadd16(uint32_t a, uint32_t b)
+{
+	uint32_t r;
+
+	__asm__("qadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+	return r;
+}
+
+/* halfword-wise max (SSUB16 sets GE where a >= b, SEL picks) */
+static inline uint32_t
+max16(uint32_t a, uint32_t b)
+{
+	uint32_t r, t;
+
+	__asm__("ssub16 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
+	return r;
+}
+
+/* halfword-wise min */
+static inline uint32_t
+min16(uint32_t a, uint32_t b)
+{
+	uint32_t r, t;
+
+	__asm__("ssub16 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
+	return r;
+}
+
+/* halfword-wise saturation to int8 */
+static inline uint32_t
+ssat16_8(uint32_t a)
+{
+	uint32_t r;
+
+	__asm__("ssat16 %0, #8, %1" : "=r"(r) : "r"(a));
+	return r;
+}
 #else
 static inline int32_t
 smlabt(uint32_t a, uint32_t b, int32_t acc)
@@ -165,179 +273,380 @@ smlatb(uint32_t a, uint32_t b, int32_t acc)
 {
 	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a >> 16) * (int16_t)(b & 0xffff)));
 }
+
+static inline int32_t
+sat(int32_t x, int32_t lo, int32_t hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+static inline int32_t
+ssat16(int32_t x)
+{
+	return sat(x, -32768, 32767);
+}
+
+static inline uint32_t
+pkhbt(int32_t lo, int32_t hi)
+{
+	return ((uint32_t)lo & 0xffff) | (uint32_t)hi << 16;
+}
+
+static inline uint32_t
+lanes16(int32_t lo, int32_t hi)
+{
+	return (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
+}
+
+static inline uint32_t
+qadd16(uint32_t a, uint32_t b)
+{
+	return lanes16(sat((int16_t)(a & 0xffff) + (int16_t)(b & 0xffff), -32768, 32767),
+	               sat((int16_t)(a >> 16) + (int16_t)(b >> 16), -32768, 32767));
+}
+
+static inline uint32_t
+max16(uint32_t a, uint32_t b)
+{
+	int32_t al = (int16_t)(a & 0xffff), ah = (int16_t)(a >> 16);
+	int32_t bl = (int16_t)(b & 0xffff), bh = (int16_t)(b >> 16);
+
+	return lanes16(al >= bl ? al : bl, ah >= bh ? ah : bh);
+}
+
+static inline uint32_t
+min16(uint32_t a, uint32_t b)
+{
+	int32_t al = (int16_t)(a & 0xffff), ah = (int16_t)(a >> 16);
+	int32_t bl = (int16_t)(b & 0xffff), bh = (int16_t)(b >> 16);
+
+	return lanes16(al >= bl ? bl : al, ah >= bh ? bh : ah);
+}
+
+static inline uint32_t
+ssat16_8(uint32_t a)
+{
+	return lanes16(sat((int16_t)(a & 0xffff), -128, 127), sat((int16_t)(a >> 16), -128, 127));
+}
 #endif
 
-/* Per output channel, in scratch: the row fill_q() writes. */
-enum { Q_BIAS, Q_MULT, Q_SHIFT, Q_HALF, Q_N };
-
-/* Output zero point and clamp (relative to it), and which requantization. */
-struct rqc {
-	int32_t zp, lo, hi, rq_short;
+/* One block of four output channels, on the stack. */
+struct blk {
+	uint64_t w[DW_MAXT]; /* per tap: SXTB16 of channels 0/2 (low word), of 1/3 */
+	int32_t bias[4];
+	struct {
+		int32_t mult, r, half; /* nn__requant_short(): right shift, 2^(r - 1) */
+	} q[4];
 };
 
-static void
-fill_q(const struct nn__conv *d, int32_t *q)
+/* Output zero point and clamp as halfword pairs. */
+struct rqc {
+	uint32_t zp2, min2, max2;
+	int full; /* the clamp is the whole int8 range */
+};
+
+/*
+ * Fills blk for output channels oc..oc+3: weights of every tap (the filter is
+ * [1, kh, kw, oc], so a tap's four channels are one word) and constants.
+ * Returns 0 if a multiplier or shift needs nn__mbqm() (the portable loop).
+ */
+static int
+blk_fill(const struct nn__conv *d, int32_t oc, struct blk *k)
 {
 	const int32_t *mult = MULT(d);
 	const int8_t *shift = (const int8_t *)(mult + (d->per_channel ? d->oc : 1));
-	const int32_t n_oc = d->oc, step = d->per_channel ? 1 : 0, rq_short = d->rq_short;
-	const uint8_t *bias = d->bias;
-	int32_t ch;
+	const int32_t n_oc = d->oc, nt = d->kh * d->kw, step = d->per_channel ? 1 : 0;
+	const int8_t *w = d->w + oc;
+	int32_t t, j;
 
-	for (ch = 0; ch < n_oc; ch++, q += Q_N) {
-		int32_t s = shift[ch * step];
+	for (t = 0; t < nt; t++, w += n_oc) {
+		uint32_t wv = nn__ld4(w);
 
-		q[Q_BIAS] = bias ? nn__ld32(bias + 4 * ch) : 0;
-		q[Q_MULT] = mult[ch * step];
-		/* nn__requant_short() takes the right shift and half of its
-		 * divisor; nn__mbqm() the signed shift */
-		q[Q_SHIFT] = rq_short ? -s : s;
-		q[Q_HALF] = rq_short ? (int32_t)((1u << -s) >> 1) : 0;
+		k->w[t] = nn__sxtb16(wv) | (uint64_t)nn__sxtb16_hi(wv) << 32;
 	}
+	for (j = 0; j < 4; j++) {
+		int32_t m = mult[(oc + j) * step], s = shift[(oc + j) * step];
+
+		/* a zero multiplier gives 0 with any shift (a dead channel) */
+		if (m == 0)
+			s = -1;
+		if (!nn__requant_short_ok(m, s))
+			return 0;
+		k->bias[j] = d->bias ? nn__ld32(d->bias + 4 * (oc + j)) : 0;
+		k->q[j].mult = m;
+		k->q[j].r = -s;
+		k->q[j].half = (int32_t)((1u << -s) >> 1);
+	}
+	return 1;
 }
 
-DW_INLINE int8_t
-rq1(int32_t a, const int32_t *q, const struct rqc *c)
-{
-	int32_t v = c->rq_short ? nn__requant_short(a, q[Q_MULT], q[Q_SHIFT], q[Q_HALF])
-	                        : nn__mbqm(a, q[Q_MULT], q[Q_SHIFT]);
-
-	v = v < c->lo ? c->lo : v;
-	v = v > c->hi ? c->hi : v;
-	return (int8_t)(v + c->zp);
-}
-
+/*
+ * Requantizes a block's four accumulators and stores the four bytes. The
+ * short form saturates each result to int16 (the clamp bounds are within
+ * +-255 of it, so nothing changes), adds the zero point and clamps two
+ * channels per instruction, and stores one word.
+ */
 DW_INLINE void
-store4(int8_t *out, const int32_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+store4(int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const struct blk *k,
        const struct rqc *c)
 {
-	out[0] = rq1(a0, q, c);
-	out[1] = rq1(a1, q + Q_N, c);
-	out[2] = rq1(a2, q + 2 * Q_N, c);
-	out[3] = rq1(a3, q + 3 * Q_N, c);
+	int32_t v0, v1, v2, v3;
+	uint32_t p02, p13, word;
+
+	v0 = ssat16(nn__requant_short(a0, k->q[0].mult, k->q[0].r, k->q[0].half));
+	v1 = ssat16(nn__requant_short(a1, k->q[1].mult, k->q[1].r, k->q[1].half));
+	v2 = ssat16(nn__requant_short(a2, k->q[2].mult, k->q[2].r, k->q[2].half));
+	v3 = ssat16(nn__requant_short(a3, k->q[3].mult, k->q[3].r, k->q[3].half));
+	p02 = qadd16(pkhbt(v0, v2), c->zp2);
+	p13 = qadd16(pkhbt(v1, v3), c->zp2);
+	if (c->full) {
+		p02 = ssat16_8(p02);
+		p13 = ssat16_8(p13);
+	} else {
+		p02 = min16(max16(p02, c->min2), c->max2);
+		p13 = min16(max16(p13, c->min2), c->max2);
+	}
+	word = (p02 & 0x00ff00ffu) | (p13 & 0x00ff00ffu) << 8;
+	memcpy(out, &word, sizeof(word));
 }
 
-/* One tap of four channels with depth multiplier 1: input and weights of
- * channels c..c+3 side by side. */
+/* One tap of four channels with depth multiplier 1 (input channels c..c+3
+ * side by side) against unpacked weights wp[0], wp[1]. */
 #define DM1_TAP(xp, wp)                                                                            \
 	do {                                                                                       \
-		uint32_t xv_ = nn__ld4(xp), wv_ = nn__ld4(wp);                                     \
-		uint32_t xe_ = nn__sxtab16(offs, xv_), we_ = nn__sxtb16(wv_);                      \
+		uint64_t wt_ = *(wp);                                                              \
+		uint32_t xv_ = nn__ld4(xp), xe_ = nn__sxtab16(offs, xv_);                          \
                                                                                                    \
-		a0 = nn__smlabb(xe_, we_, a0);                                                     \
-		a2 = nn__smlatt(xe_, we_, a2);                                                     \
+		a0 = nn__smlabb(xe_, (uint32_t)wt_, a0);                                           \
+		a2 = nn__smlatt(xe_, (uint32_t)wt_, a2);                                           \
 		xe_ = nn__sxtab16_hi(offs, xv_);                                                   \
-		we_ = nn__sxtb16_hi(wv_);                                                          \
-		a1 = nn__smlabb(xe_, we_, a1);                                                     \
-		a3 = nn__smlatt(xe_, we_, a3);                                                     \
+		a1 = nn__smlabb(xe_, (uint32_t)(wt_ >> 32), a1);                                   \
+		a3 = nn__smlatt(xe_, (uint32_t)(wt_ >> 32), a3);                                   \
+	} while (0)
+
+/* The first n (compile-time, 0 for the run-time nkx) taps of one filter row. */
+#define DM1_ROW(xp, wq, n)                                                                         \
+	do {                                                                                       \
+		if ((n) >= 1)                                                                      \
+			DM1_TAP(xp, wq);                                                           \
+		if ((n) >= 2)                                                                      \
+			DM1_TAP((xp) + xs, (wq) + 1);                                              \
+		if ((n) >= 3)                                                                      \
+			DM1_TAP((xp) + 2 * xs, (wq) + 2);                                          \
+		if ((n) == 0)                                                                      \
+			for (kx = 0; kx < nkx; kx++)                                               \
+				DM1_TAP((xp) + kx * xs, (wq) + kx);                                \
 	} while (0)
 
 /*
- * Depth multiplier 1, channel blocks [0, nblk) of one pixel. kwc is a
- * compile-time row width: 3 or 2 unroll the row with the taps xs apart in both
- * the input and the filter (dilation 1, where xs = ws = channels); 0 loops
- * over nkx taps.
+ * One pixel of a depth-multiplier-1 block: x at the first valid tap (channel
+ * oc), wp at its weights, wrow words of weights per filter row. Compile-time
+ * shapes (0: the run-time value): nkxc valid taps per row; full3 a 3x3 window
+ * wholly inside the image (rows unrolled too).
  */
 DW_INLINE void
-dm1_pixel(const struct pix *p, int8_t *out, const int32_t *q, int32_t nblk, const int kwc,
-          int32_t xs, int32_t ws, int32_t xrow, int32_t wrow, uint32_t offs, const struct rqc *c)
+dm1_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int nkxc, int32_t wrow,
+       const int full3, int32_t xs, int32_t xrow, uint32_t offs, int8_t *out, const struct blk *k,
+       const struct rqc *c)
 {
-	const int8_t *x = p->x, *w = p->w;
-	const int32_t nky = p->nky, nkx = p->nkx;
+	int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3], ky, kx;
 
-	for (; nblk > 0; nblk--, x += 4, w += 4, out += 4, q += 4 * Q_N) {
-		int32_t a0 = q[Q_BIAS], a1 = q[Q_N + Q_BIAS], a2 = q[2 * Q_N + Q_BIAS];
-		int32_t a3 = q[3 * Q_N + Q_BIAS], ky, kx;
-		const int8_t *xr = x, *wr = w;
-
-		for (ky = nky; ky > 0; ky--) {
-			if (kwc == 3) {
-				DM1_TAP(xr, wr);
-				DM1_TAP(xr + xs, wr + xs);
-				DM1_TAP(xr + 2 * xs, wr + 2 * xs);
-			} else if (kwc == 2) {
-				DM1_TAP(xr, wr);
-				DM1_TAP(xr + xs, wr + xs);
-			} else {
-				const int8_t *xp = xr, *wp = wr;
-
-				for (kx = nkx; kx > 0; kx--) {
-					DM1_TAP(xp, wp);
-					xp += xs;
-					wp += ws;
-				}
-			}
-			xr += xrow;
-			wr += wrow;
+	if (full3) {
+		DM1_ROW(x, wp, 3);
+		x += xrow;
+		DM1_ROW(x, wp + 3, 3);
+		x += xrow;
+		DM1_ROW(x, wp + 6, 3);
+	} else {
+		for (ky = 0; ky < nky; ky++) {
+			DM1_ROW(x, wp, nkxc);
+			x += xrow;
+			wp += wrow;
 		}
-		store4(out, q, a0, a1, a2, a3, c);
 	}
+	store4(out, a0, a1, a2, a3, k, c);
 }
 
 /* One tap of four output channels that read the same input value, held in
  * the bottom (B) or top (T) halfword of xh. */
 #define DMX_TAP(xh, wp, MB, MT)                                                                    \
 	do {                                                                                       \
-		uint32_t wv_ = nn__ld4(wp);                                                        \
-		uint32_t we_ = nn__sxtb16(wv_), wo_ = nn__sxtb16_hi(wv_);                          \
+		uint64_t wt_ = *(wp);                                                              \
                                                                                                    \
-		a0 = MB(xh, we_, a0);                                                              \
-		a2 = MT(xh, we_, a2);                                                              \
-		a1 = MB(xh, wo_, a1);                                                              \
-		a3 = MT(xh, wo_, a3);                                                              \
+		a0 = MB(xh, (uint32_t)wt_, a0);                                                    \
+		a2 = MT(xh, (uint32_t)wt_, a2);                                                    \
+		a1 = MB(xh, (uint32_t)(wt_ >> 32), a1);                                            \
+		a3 = MT(xh, (uint32_t)(wt_ >> 32), a3);                                            \
 	} while (0)
-#define DMX_TAPB(xh, wp) DMX_TAP(xh, wp, nn__smlabb, smlabt)
-#define DMX_TAPT(xh, wp) DMX_TAP(xh, wp, smlatb, nn__smlatt)
 
 /*
- * Depth multiplier a multiple of 4: every block of four output channels reads
- * one input channel. ws is the filter's tap step (the output channel count,
- * a compile-time constant where it is common); words: one input channel and
- * dilation 1, so a row's taps are consecutive input bytes, read four at once.
+ * One pixel of a block whose four output channels read one input channel
+ * (depth multiplier a multiple of 4). words (compile-time): one input channel
+ * and dilation 1, so a row's taps are consecutive bytes, four per word.
  */
 DW_INLINE void
-dmx_pixel(const struct pix *p, int8_t *out, const int32_t *q, int32_t n_oc, const int32_t ws,
-          int32_t dm, const int words, int32_t xs, int32_t xrow, int32_t wrow, int32_t off,
-          uint32_t offs, const struct rqc *c)
+dmx_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int words,
+       int32_t wskip, int32_t xs, int32_t xrow, int32_t off, uint32_t offs, int8_t *out,
+       const struct blk *k, const struct rqc *c)
 {
-	const int32_t nky = p->nky, nkx = p->nkx;
-	int32_t oc;
+	int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3], ky, kx;
 
-	for (oc = 0; oc < n_oc; oc += 4, q += 4 * Q_N) {
-		int32_t a0 = q[Q_BIAS], a1 = q[Q_N + Q_BIAS], a2 = q[2 * Q_N + Q_BIAS];
-		int32_t a3 = q[3 * Q_N + Q_BIAS], ky, k;
-		const int8_t *xr = p->x + oc / dm, *wr = p->w + oc;
+	for (ky = nky; ky > 0; ky--) {
+		const int8_t *xp = x;
 
-		for (ky = nky; ky > 0; ky--) {
-			const int8_t *xp = xr, *wp = wr;
+		kx = nkx;
+		if (words) {
+			for (; kx >= 4; kx -= 4) {
+				uint32_t xv = nn__ld4(xp);
+				uint32_t xe = nn__sxtab16(offs, xv), xo = nn__sxtab16_hi(offs, xv);
 
-			k = nkx;
-			if (words) {
-				for (; k >= 4; k -= 4) {
-					uint32_t xv = nn__ld4(xp);
-					uint32_t xe = nn__sxtab16(offs, xv),
-					         xo = nn__sxtab16_hi(offs, xv);
-
-					DMX_TAPB(xe, wp);
-					DMX_TAPB(xo, wp + ws);
-					DMX_TAPT(xe, wp + 2 * ws);
-					DMX_TAPT(xo, wp + 3 * ws);
-					xp += 4;
-					wp += 4 * ws;
-				}
+				DMX_TAP(xe, wp, nn__smlabb, smlabt);
+				DMX_TAP(xo, wp + 1, nn__smlabb, smlabt);
+				DMX_TAP(xe, wp + 2, smlatb, nn__smlatt);
+				DMX_TAP(xo, wp + 3, smlatb, nn__smlatt);
+				xp += 4;
+				wp += 4;
 			}
-			for (; k > 0; k--) {
-				uint32_t xh = (uint32_t)(*xp + off);
-
-				DMX_TAPB(xh, wp);
-				xp += xs;
-				wp += ws;
-			}
-			xr += xrow;
-			wr += wrow;
 		}
-		store4(out + oc, q, a0, a1, a2, a3, c);
+		for (; kx > 0; kx--) {
+			uint32_t xh = (uint32_t)(*xp + off);
+
+			DMX_TAP(xh, wp, nn__smlabb, smlabt);
+			xp += xs;
+			wp += 1;
+		}
+		wp += wskip;
+		x += xrow;
 	}
+	store4(out, a0, a1, a2, a3, k, c);
+}
+
+/*
+ * Every pixel of one block. Output columns [ox_lo, ox_hi) have every filter
+ * column inside the image (the interior); the ones around them are edges.
+ * mode 1: depth multiplier 1; 2: a multiple of 4; 3: that with words.
+ */
+DW_INLINE void
+blk_run(const struct nn__conv *d, const struct blk *k, int32_t oc, const int mode, const int kwc,
+        int32_t ox_lo, int32_t ox_hi, const struct rqc *c)
+{
+	const int32_t ic = d->ic, n_oc = d->oc, kw = d->kw, ow = d->ow, oh = d->oh;
+	const int32_t sw = d->sw, sh = d->sh, dh = d->dh, dw = d->dw, pw = d->pw, ph = d->ph;
+	const int32_t ih = d->ih, iw = d->iw, kh = d->kh, off = d->in_off;
+	const int32_t xs = dw * ic, xrow = dh * iw * ic, xstep = sw * ic;
+	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
+	/* the input channel the block reads */
+	const int32_t ch = mode == 1 ? oc : oc / d->dm;
+	int8_t *out = d->out + oc;
+	int32_t b, oy, ox;
+
+	for (b = 0; b < d->n; b++) {
+		const int8_t *img = d->in + (size_t)b * ih * iw * ic + ch;
+
+		for (oy = 0; oy < oh; oy++) {
+			int32_t iy0 = oy * sh - ph;
+			int32_t ky0 = iy0 < 0 ? (-iy0 + dh - 1) / dh : 0;
+			int32_t ky1 = (ih - iy0 + dh - 1) / dh, nky;
+			const int8_t *row, *x;
+			const uint64_t *wrow;
+
+			if (ky1 > kh)
+				ky1 = kh;
+			nky = ky1 - ky0;
+			row = img + (size_t)(iy0 + ky0 * dh) * iw * ic;
+			wrow = k->w + ky0 * kw;
+			ox = 0;
+			while (ox < ow) {
+				int32_t ix0, kx0, kx1;
+
+				if (ox == ox_lo && ox < ox_hi) {
+					/* the interior: whole filter rows */
+					x = row + (size_t)(ox * sw - pw) * ic;
+					for (; ox < ox_hi; ox++) {
+						if (mode == 1 && kwc == 3 && nky == 3)
+							dm1_px(x, wrow, 3, 3, 3, 3, 1, xs, xrow,
+							       offs, out, k, c);
+						else if (mode == 1 && kwc == 3)
+							dm1_px(x, wrow, nky, 3, 3, 3, 0, xs, xrow,
+							       offs, out, k, c);
+						else if (mode == 1 && kwc == 1)
+							dm1_px(x, wrow, nky, 1, 1, 1, 0, xs, xrow,
+							       offs, out, k, c);
+						else if (mode == 1)
+							dm1_px(x, wrow, nky, kw, 0, kw, 0, xs, xrow,
+							       offs, out, k, c);
+						else
+							dmx_px(x, wrow, nky, kw, mode == 3, 0, xs,
+							       xrow, off, offs, out, k, c);
+						x += xstep;
+						out += n_oc;
+					}
+					continue;
+				}
+				ix0 = ox * sw - pw;
+				kx0 = ix0 < 0 ? (-ix0 + dw - 1) / dw : 0;
+				kx1 = (iw - ix0 + dw - 1) / dw;
+				if (kx1 > kw)
+					kx1 = kw;
+				x = row + (size_t)(ix0 + kx0 * dw) * ic;
+				if (mode == 1 && kwc == 3 && kx1 - kx0 == 2)
+					dm1_px(x, wrow + kx0, nky, 2, 2, 3, 0, xs, xrow, offs, out,
+					       k, c);
+				else if (mode == 1)
+					dm1_px(x, wrow + kx0, nky, kx1 - kx0, 0, kw, 0, xs, xrow,
+					       offs, out, k, c);
+				else
+					dmx_px(x, wrow + kx0, nky, kx1 - kx0, mode == 3,
+					       kw - (kx1 - kx0), xs, xrow, off, offs, out, k, c);
+				out += n_oc;
+				ox++;
+			}
+		}
+	}
+}
+
+/* The DSP paths for every block of the layer; returns the first output
+ * channel left to the portable loop. */
+static int32_t
+dsp_layer(const struct nn__conv *d)
+{
+	const int32_t n_oc = d->oc, kw = d->kw, dm = d->dm, sw = d->sw;
+	const int mode = dm == 1 ? 1 : dm % 4 ? 0 : d->ic == 1 && d->dw == 1 ? 3 : 2;
+	struct rqc c;
+	struct blk k;
+	int32_t oc, ox_lo, ox_hi, lim;
+
+	if (mode == 0 || d->kh * kw > DW_MAXT)
+		return 0;
+	c.zp2 = (uint32_t)(uint16_t)d->out_zp * 0x10001u;
+	c.min2 = (uint32_t)(uint16_t)d->act_min * 0x10001u;
+	c.max2 = (uint32_t)(uint16_t)d->act_max * 0x10001u;
+	c.full = d->act_min == -128 && d->act_max == 127;
+	/* interior columns: ix0 >= 0 and ix0 + (kw - 1) * dw <= iw - 1 */
+	ox_lo = (d->pw + sw - 1) / sw;
+	lim = d->iw - 1 - (kw - 1) * d->dw + d->pw;
+	ox_hi = lim < 0 ? 0 : lim / sw + 1;
+	if (ox_lo > d->ow)
+		ox_lo = d->ow;
+	if (ox_hi > d->ow)
+		ox_hi = d->ow;
+	if (ox_hi < ox_lo)
+		ox_hi = ox_lo;
+	for (oc = 0; oc + 4 <= n_oc; oc += 4) {
+		if (!blk_fill(d, oc, &k))
+			generic_layer(d, oc, oc + 4);
+		else if (mode == 1 && kw == 3)
+			blk_run(d, &k, oc, 1, 3, ox_lo, ox_hi, &c);
+		else if (mode == 1 && kw == 1)
+			blk_run(d, &k, oc, 1, 1, ox_lo, ox_hi, &c);
+		else if (mode == 1)
+			blk_run(d, &k, oc, 1, 0, ox_lo, ox_hi, &c);
+		else if (mode == 3)
+			blk_run(d, &k, oc, 3, 0, ox_lo, ox_hi, &c);
+		else
+			blk_run(d, &k, oc, 2, 0, ox_lo, ox_hi, &c);
+	}
+	return oc;
 }
 #endif /* NN__DSP */
 
@@ -345,83 +654,12 @@ void
 nn_dwconv_s8_eval(const void *data, void *scratch)
 {
 	const struct nn__conv *d = data;
-	const int32_t ic = d->ic, n_oc = d->oc, kh = d->kh, kw = d->kw, ih = d->ih, iw = d->iw;
-	const int32_t sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw, ph = d->ph, pw = d->pw;
-	const int32_t oh = d->oh, ow = d->ow, nbatch = d->n;
-	const int8_t *in = d->in, *filt = d->w;
-	int8_t *out = d->out;
-	int32_t b, oy, ox;
-#ifdef NN__DSP
-	const int32_t dm = d->dm, off = d->in_off;
-	const int32_t xs = dw * ic, xrow = dh * iw * ic, wrow = kw * n_oc;
-	const uint32_t offs = (uint32_t)(uint16_t)off * 0x10001u;
-	const struct rqc rc = {d->out_zp, d->act_min - d->out_zp, d->act_max - d->out_zp,
-	                       d->rq_short};
-	int32_t *q = scratch;
-	/* 1: depth multiplier 1; 2: a multiple of 4; 3: that, one input
-	 * channel, no dilation; 0: the portable loop */
-	const int mode = dm == 1 ? 1 : dm % 4 ? 0 : ic == 1 && dw == 1 ? 3 : 2;
+	int32_t ch0 = 0;
 
-	fill_q(d, q);
-#else
 	(void)scratch;
-#endif
-	for (b = 0; b < nbatch; b++) {
-		const int8_t *img = in + (size_t)b * ih * iw * ic;
-
-		for (oy = 0; oy < oh; oy++) {
-			int32_t iy0 = oy * sh - ph;
-			int32_t ky0 = iy0 < 0 ? (-iy0 + dh - 1) / dh : 0;
-			int32_t ky1 = (ih - iy0 + dh - 1) / dh;
-			const int8_t *row;
-
-			if (ky1 > kh)
-				ky1 = kh;
-			row = img + (size_t)(iy0 + ky0 * dh) * iw * ic;
-			for (ox = 0; ox < ow; ox++) {
-				int32_t ix0 = ox * sw - pw;
-				int32_t kx0 = ix0 < 0 ? (-ix0 + dw - 1) / dw : 0;
-				int32_t kx1 = (iw - ix0 + dw - 1) / dw;
-				struct pix p;
-
-				if (kx1 > kw)
-					kx1 = kw;
-				p.x = row + (size_t)(ix0 + kx0 * dw) * ic;
-				p.w = filt + ((size_t)ky0 * kw + kx0) * n_oc;
-				p.nky = ky1 - ky0;
-				p.nkx = kx1 - kx0;
 #ifdef NN__DSP
-				if (mode == 1) {
-					int32_t nblk = n_oc >> 2;
-
-					if (dw == 1 && p.nkx == 3)
-						dm1_pixel(&p, out, q, nblk, 3, xs, n_oc, xrow, wrow,
-						          offs, &rc);
-					else if (dw == 1 && p.nkx == 2)
-						dm1_pixel(&p, out, q, nblk, 2, xs, n_oc, xrow, wrow,
-						          offs, &rc);
-					else
-						dm1_pixel(&p, out, q, nblk, 0, xs, n_oc, xrow, wrow,
-						          offs, &rc);
-					if (n_oc & 3)
-						generic_pixel(d, &p, out, n_oc & ~3);
-				} else if (mode == 3 && n_oc == 8) {
-					dmx_pixel(&p, out, q, 8, 8, dm, 1, 1, xrow, wrow, off, offs,
-					          &rc);
-				} else if (mode == 3) {
-					dmx_pixel(&p, out, q, n_oc, n_oc, dm, 1, 1, xrow, wrow, off,
-					          offs, &rc);
-				} else if (mode == 2) {
-					dmx_pixel(&p, out, q, n_oc, n_oc, dm, 0, xs, xrow, wrow,
-					          off, offs, &rc);
-				} else {
-					generic_pixel(d, &p, out, 0);
-				}
-#else
-				generic_pixel(d, &p, out, 0);
+	ch0 = dsp_layer(d);
 #endif
-				out += n_oc;
-			}
-		}
-	}
+	if (ch0 < d->oc)
+		generic_layer(d, ch0, d->oc);
 }
