@@ -479,22 +479,49 @@ dm1_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int 
 		a3 = MT(xh, (uint32_t)(wt_ >> 32), a3);                                            \
 	} while (0)
 
+/* Three taps of a row, xs apart, against the row's unpacked weights wq. */
+#define DMX_ROW3(xp, wq)                                                                           \
+	do {                                                                                       \
+		uint32_t x0_ = (uint32_t)((xp)[0] + off), x1_ = (uint32_t)((xp)[xs] + off);        \
+		uint32_t x2_ = (uint32_t)((xp)[2 * xs] + off);                                     \
+                                                                                                   \
+		DMX_TAP(x0_, wq, nn__smlabb, smlabt);                                              \
+		DMX_TAP(x1_, (wq) + 1, nn__smlabb, smlabt);                                        \
+		DMX_TAP(x2_, (wq) + 2, nn__smlabb, smlabt);                                        \
+	} while (0)
+
 /*
  * One pixel of a block whose four output channels read one input channel
  * (depth multiplier a multiple of 4). words (compile-time): one input channel
  * and dilation 1, so a row's taps are consecutive bytes, four per word.
+ * row3 (compile-time): every row has 3 valid taps, unrolled; with full3 the
+ * window is 3x3 inside the image and the rows are unrolled too.
  */
 DW_INLINE void
 dmx_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int words,
-       int32_t wskip, int32_t xs, int32_t xrow, int32_t off, uint32_t offs, int8_t *out,
-       const struct blk *k, const struct rqc *c)
+       const int row3, const int full3, int32_t wskip, int32_t xs, int32_t xrow, int32_t off,
+       uint32_t offs, int8_t *out, const struct blk *k, const struct rqc *c)
 {
 	int32_t a0 = k->bias[0], a1 = k->bias[1], a2 = k->bias[2], a3 = k->bias[3], ky, kx;
 
+	if (full3) {
+		DMX_ROW3(x, wp);
+		x += xrow;
+		DMX_ROW3(x, wp + 3);
+		x += xrow;
+		DMX_ROW3(x, wp + 6);
+		store4(out, a0, a1, a2, a3, k, c);
+		return;
+	}
 	for (ky = nky; ky > 0; ky--) {
 		const int8_t *xp = x;
 
 		kx = nkx;
+		if (row3) {
+			DMX_ROW3(xp, wp);
+			kx = 0;
+			wp += 3;
+		}
 		if (words) {
 			for (; kx >= 4; kx -= 4) {
 				uint32_t xv = nn__ld4(xp);
@@ -524,7 +551,8 @@ dmx_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int 
 /*
  * Every pixel of one block. Output columns [ox_lo, ox_hi) have every filter
  * column inside the image (the interior); the ones around them are edges.
- * mode 1: depth multiplier 1; 2: a multiple of 4; 3: that with words.
+ * mode 1: depth multiplier 1; 2: a multiple of 4; 3: that with words. kwc:
+ * the filter width when it is 3 or 1 (unrolled rows), else 0.
  */
 DW_INLINE void
 blk_run(const struct nn__conv *d, const struct blk *k, int32_t oc, const int mode, const int kwc,
@@ -575,9 +603,15 @@ blk_run(const struct nn__conv *d, const struct blk *k, int32_t oc, const int mod
 						else if (mode == 1)
 							dm1_px(x, wrow, nky, kw, 0, kw, 0, xs, xrow,
 							       offs, out, k, c);
-						else
-							dmx_px(x, wrow, nky, kw, mode == 3, 0, xs,
+						else if (kwc == 3 && nky == 3)
+							dmx_px(x, wrow, 3, 3, 0, 1, 1, 0, xs, xrow,
+							       off, offs, out, k, c);
+						else if (kwc == 3)
+							dmx_px(x, wrow, nky, 3, 0, 1, 0, 0, xs,
 							       xrow, off, offs, out, k, c);
+						else
+							dmx_px(x, wrow, nky, kw, mode == 3, 0, 0, 0,
+							       xs, xrow, off, offs, out, k, c);
 						x += xstep;
 						out += n_oc;
 					}
@@ -596,7 +630,7 @@ blk_run(const struct nn__conv *d, const struct blk *k, int32_t oc, const int mod
 					dm1_px(x, wrow + kx0, nky, kx1 - kx0, 0, kw, 0, xs, xrow,
 					       offs, out, k, c);
 				else
-					dmx_px(x, wrow + kx0, nky, kx1 - kx0, mode == 3,
+					dmx_px(x, wrow + kx0, nky, kx1 - kx0, mode == 3, 0, 0,
 					       kw - (kx1 - kx0), xs, xrow, off, offs, out, k, c);
 				out += n_oc;
 				ox++;
@@ -641,8 +675,12 @@ dsp_layer(const struct nn__conv *d)
 			blk_run(d, &k, oc, 1, 1, ox_lo, ox_hi, &c);
 		else if (mode == 1)
 			blk_run(d, &k, oc, 1, 0, ox_lo, ox_hi, &c);
+		else if (mode == 3 && kw == 3)
+			blk_run(d, &k, oc, 3, 3, ox_lo, ox_hi, &c);
 		else if (mode == 3)
 			blk_run(d, &k, oc, 3, 0, ox_lo, ox_hi, &c);
+		else if (kw == 3)
+			blk_run(d, &k, oc, 2, 3, ox_lo, ox_hi, &c);
 		else
 			blk_run(d, &k, oc, 2, 0, ox_lo, ox_hi, &c);
 	}
