@@ -1713,8 +1713,7 @@ ctl_init(const struct control_deps *deps, const struct config *cfg, struct contr
 		free(c);
 		return -EIO;
 	}
-	if ((r = store_admin_prepare(c->store)) < 0 ||
-	    (r = store_read_open(cfg->db_path, &c->rd)) < 0) {
+	if ((r = store_read_open(cfg->db_path, &c->rd)) < 0) {
 		free(c);
 		return r;
 	}

@@ -239,7 +239,23 @@ static const char *const store_migrations[] = {
         "  kind INTEGER NOT NULL, node_id INTEGER NOT NULL,"
         "  topic TEXT NOT NULL, payload BLOB NOT NULL,"
         "  qos INTEGER NOT NULL, retain INTEGER NOT NULL);",
+        /*
+         * 1 -> 2: operators' acknowledgements, and the index the alert queries
+         * need. Version 1 daemons created alert_acks on first use of the
+         * control socket, so a version 1 database may already hold it, with
+         * rows: IF NOT EXISTS keeps them. The index serves "the latest row of
+         * each alert" (alerts_restore at start-up) and "is there a later clear
+         * row of this alert" (every control query on open alerts): equality on
+         * all three columns, then a range on the rowid the index ends with.
+         */
+        "CREATE TABLE IF NOT EXISTS alert_acks ("
+        "  alert_id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+        "  uid INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS alerts_kind_node_rule ON alerts(kind, node_id, rule);",
 };
+
+_Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION is the number of migrations");
 
 static int
 store_migrate(struct store *st)
@@ -993,18 +1009,9 @@ store_alerts_active(struct store *st,
 /* ---- 9. administration for the control socket (issue 6, owner: control) ----
  *
  * Changes an operator makes through tinyfleetctl go through this, the writer
- * connection, like every other write. alert_acks is created here on first
- * use rather than by a migration so that this division stays self-contained;
- * fold it into the next migration when one is added.
+ * connection, like every other write. Their tables (alert_acks) come from the
+ * migrations like every other table (schema version 2).
  */
-
-int
-store_admin_prepare(struct store *st)
-{
-	return store_exec(st, "CREATE TABLE IF NOT EXISTS alert_acks ("
-	                      "  alert_id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
-	                      "  uid INTEGER NOT NULL)");
-}
 
 /* Runs one bound write; -ENOENT when it changed no row. */
 static int

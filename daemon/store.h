@@ -27,7 +27,7 @@
 #define STORE_KEY_BYTES      32
 #define STORE_NAME_MAX       64  /* node names: 1..63 of [A-Za-z0-9._-] */
 #define STORE_TAGS_MAX       256 /* comma list */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2   /* PRAGMA user_version after store_open() */
 
 struct store;
 
@@ -220,8 +220,6 @@ struct sqlite3 *store__db(struct store *st);
 
 /* ---- administration for the control socket (issue 6, owner: control) ---- */
 
-/* Creates alert_acks if it is missing. Call once after store_open(). */
-int store_admin_prepare(struct store *st);
 /* Deletes a node (its readings and health stay). -ENOENT when there is none. */
 int store_node_remove(struct store *st, uint32_t id);
 /* Replaces a node's tags (comma list, < STORE_TAGS_MAX). -ENOENT, -EINVAL. */

@@ -5,9 +5,9 @@
  *   2. summary, node lookup and detail
  *   3. cursors: nodes, readings, health, alerts
  *
- * The schema is store.c's (migration 1) plus alert_acks (store.c, division
- * 9). Every value from a request is bound, never pasted into SQL; the only
- * text assembled here are fixed fragments chosen by enum or flag.
+ * The schema is store.c's (its migrations, STORE_SCHEMA_VERSION). Every
+ * value from a request is bound, never pasted into SQL; the only text
+ * assembled here are fixed fragments chosen by enum or flag.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,12 +1,14 @@
 /*
- * check_store: the daemon's SQLite store. Migrations, the one-transaction
- * batch commit, dedup state that survives a reopen, the outbox bound and
- * drain, retention, the query plan of the hot queries, and fault injection
+ * check_store: the daemon's SQLite store. Migrations (and the upgrade of a
+ * version 1 database in place), the one-transaction batch commit, dedup
+ * state that survives a reopen, the outbox bound and drain, retention, the
+ * query plans of the hot and the alert queries, and fault injection
  * (disk full, I/O error, locked by another process) through a VFS shim that
  * fails writes on demand, as SQLite's own tests do.
  */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,118 @@ count(const char *table)
 		n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return n;
+}
+
+/* The first column of the first row of sql on db. */
+static int64_t
+sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* The EXPLAIN QUERY PLAN detail lines of sql, one per line. */
+static void
+explain(const char *sql, char *plan, size_t len)
+{
+	char q[1024];
+	sqlite3_stmt *s;
+	size_t used = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	plan[0] = '\0';
+	ck_assert_int_eq(sqlite3_prepare_v2(store__db(st), q, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW && used < len)
+		used += (size_t)snprintf(plan + used, len - used, "%s\n",
+		                         (const char *)sqlite3_column_text(s, 3));
+	sqlite3_finalize(s);
+}
+
+/*
+ * The schema exactly as tinyfleetd wrote it at version 1 (store.c's first
+ * migration, frozen here: a database in the field looks like this), plus
+ * alert_acks as version 1's store_admin_prepare() created it on the first
+ * start with a control socket.
+ */
+static const char v1_schema[] =
+        "PRAGMA auto_vacuum = INCREMENTAL;"
+        "CREATE TABLE nodes ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  tags TEXT NOT NULL DEFAULT '',"
+        "  key BLOB NOT NULL,"
+        "  created_ms INTEGER NOT NULL,"
+        "  firmware TEXT, core_version INTEGER, caps TEXT, hello_ms INTEGER,"
+        "  rx_highest INTEGER NOT NULL DEFAULT 0,"
+        "  rx_bitmap INTEGER NOT NULL DEFAULT 0,"
+        "  ack_cum INTEGER NOT NULL DEFAULT 0,"
+        "  ack_sack INTEGER NOT NULL DEFAULT 0,"
+        "  tx_reserved INTEGER NOT NULL DEFAULT 0,"
+        "  last_seen_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE readings ("
+        "  id INTEGER PRIMARY KEY,"
+        "  node_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        "  t_ms INTEGER NOT NULL, rx_ms INTEGER NOT NULL,"
+        "  model_id INTEGER, model_version INTEGER, label INTEGER, score REAL,"
+        "  latency_us INTEGER, data TEXT);"
+        "CREATE INDEX readings_node_t ON readings(node_id, t_ms);"
+        "CREATE TABLE health ("
+        "  id INTEGER PRIMARY KEY,"
+        "  node_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        "  t_ms INTEGER NOT NULL, rx_ms INTEGER NOT NULL,"
+        "  battery_mv INTEGER, rssi_dbm INTEGER, uptime_s INTEGER, reboots INTEGER, data TEXT);"
+        "CREATE INDEX health_node_t ON health(node_id, t_ms);"
+        "CREATE TABLE alerts ("
+        "  id INTEGER PRIMARY KEY, node_id INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+        "  kind TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', severity INTEGER NOT NULL,"
+        "  raised INTEGER NOT NULL, data TEXT);"
+        "CREATE TABLE model_status ("
+        "  node_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, t_ms INTEGER NOT NULL, data TEXT);"
+        "CREATE TABLE outbox ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  kind INTEGER NOT NULL, node_id INTEGER NOT NULL,"
+        "  topic TEXT NOT NULL, payload BLOB NOT NULL,"
+        "  qos INTEGER NOT NULL, retain INTEGER NOT NULL);"
+        "INSERT INTO nodes(id, name, key, created_ms, ack_cum) VALUES (7, 'old', x'01', 1, 42);"
+        "INSERT INTO readings(node_id, seq, t_ms, rx_ms, label, score) VALUES"
+        "  (7, 41, 100, 100, 1, 0.5), (7, 42, 200, 200, 2, 0.75);"
+        "INSERT INTO health(node_id, seq, t_ms, rx_ms, battery_mv) VALUES (7, 40, 90, 90, 3300);"
+        "INSERT INTO alerts(node_id, t_ms, kind, rule, severity, raised) VALUES"
+        "  (7, 10, 'battery_low', '', 1, 1), (7, 20, 'battery_low', '', 1, 0),"
+        "  (7, 30, 'rule', 'hot', 2, 1);"
+        "INSERT INTO outbox(kind, node_id, topic, payload, qos, retain) VALUES"
+        "  (0, 7, 't', 'p', 1, 0);"
+        "PRAGMA user_version = 1;";
+static const char v1_acks[] = "CREATE TABLE IF NOT EXISTS alert_acks ("
+                              "  alert_id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+                              "  uid INTEGER NOT NULL);"
+                              "INSERT INTO alert_acks VALUES (1, 15, 1000);";
+
+/* Replaces the fixture's database with a version 1 one; with_acks: alert_acks too. */
+static void
+make_v1_database(bool with_acks)
+{
+	char f[160];
+	sqlite3 *db;
+
+	store_free(st);
+	st = NULL;
+	for (int i = 0; i < 3; i++) {
+		snprintf(f, sizeof(f), "%s%s", path, (const char *[]){"", "-wal", "-shm"}[i]);
+		(void)unlink(f);
+	}
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	if (with_acks)
+		ck_assert_int_eq(sqlite3_exec(db, v1_acks, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
 
 /* ---- core ---- */
@@ -253,6 +367,83 @@ START_TEST(test_store_retention_deletes_old_rows_in_small_batches)
 }
 END_TEST
 
+START_TEST(test_store_new_database_has_alert_acks_and_alerts_index)
+{
+	sqlite3 *db = store__db(st);
+
+	ck_assert_int_eq(sql_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND "
+	                             "name = 'alert_acks'"),
+	                 1);
+	ck_assert_int_eq(sql_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND "
+	                             "name = 'alerts_kind_node_rule'"),
+	                 1);
+}
+END_TEST
+
+/* _i = 0: a version 1 database that never had a control socket; 1: with acks. */
+START_TEST(test_store_upgrades_version_1_database_in_place_keeping_rows)
+{
+	bool with_acks = _i == 1;
+	sqlite3 *db;
+
+	make_v1_database(with_acks);
+	st = open_store(NULL, 0);
+	db = store__db(st);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 2);
+	/* Every row of version 1 is still there. */
+	ck_assert_int_eq(count("nodes"), 1);
+	ck_assert_int_eq(sql_int(db, "SELECT ack_cum FROM nodes WHERE id = 7"), 42);
+	ck_assert_int_eq(count("readings"), 2);
+	ck_assert_int_eq(sql_int(db, "SELECT seq FROM readings ORDER BY id DESC LIMIT 1"), 42);
+	ck_assert_int_eq(count("health"), 1);
+	ck_assert_int_eq(count("alerts"), 3);
+	ck_assert_int_eq(count("outbox"), 1);
+	ck_assert_int_eq(count("alert_acks"), with_acks ? 1 : 0);
+	if (with_acks)
+		ck_assert_int_eq(sql_int(db, "SELECT uid FROM alert_acks WHERE alert_id = 1"),
+		                 1000);
+	ck_assert_int_eq(sql_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND "
+	                             "name = 'alerts_kind_node_rule'"),
+	                 1);
+	ck_assert_int_eq(sql_int(db, "PRAGMA auto_vacuum"), 2); /* still incremental */
+	/* The upgraded database works: new rows, acks on the raised rule alert. */
+	struct store_rec r = reading(7, 43, 300);
+	ck_assert_int_eq(store_commit(st, &r, 1, NULL, 0), 0);
+	ck_assert_int_eq(count("readings"), 3);
+	ck_assert_int_eq(store_alert_ack(st, 3, 40, 0), 0);
+	ck_assert_int_eq(count("alert_acks"), with_acks ? 2 : 1);
+	/* Opening again changes nothing. */
+	store_free(st);
+	st = open_store(NULL, 0);
+	ck_assert_int_eq(sql_int(store__db(st), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(count("readings"), 3);
+	ck_assert_int_eq(count("alert_acks"), with_acks ? 2 : 1);
+}
+END_TEST
+
+START_TEST(test_store_alert_queries_use_the_alerts_index)
+{
+	char plan[1024];
+
+	/* Is there a later clear row of this alert? (every open-alerts control query) */
+	explain("SELECT COUNT(*) FROM alerts a WHERE a.raised = 1 AND NOT EXISTS (SELECT 1 FROM "
+	        "alerts c WHERE c.id > a.id AND c.raised = 0 AND c.kind = a.kind AND "
+	        "c.node_id = a.node_id AND c.rule = a.rule)",
+	        plan, sizeof(plan));
+	printf("EXPLAIN QUERY PLAN (open alerts):\n%s", plan);
+	ck_assert_ptr_nonnull(strstr(plan, "SEARCH c USING INDEX alerts_kind_node_rule "
+	                                   "(kind=? AND node_id=? AND rule=? AND rowid>?)"));
+	/* The latest row of each alert (alerts_restore at start-up). */
+	explain("SELECT kind, node_id, rule, raised FROM alerts WHERE id IN "
+	        "(SELECT MAX(id) FROM alerts GROUP BY kind, node_id, rule)",
+	        plan, sizeof(plan));
+	printf("EXPLAIN QUERY PLAN (latest row of each alert):\n%s", plan);
+	ck_assert_ptr_nonnull(strstr(plan, "USING COVERING INDEX alerts_kind_node_rule"));
+	ck_assert_ptr_null(strstr(plan, "TEMP B-TREE"));
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_store_outbox_bound_drops_oldest_inference_never_alerts)
@@ -389,6 +580,10 @@ store_suite(void)
 	tcase_add_test(core, test_store_outbox_fetch_in_id_order_and_done_deletes_at_next_commit);
 	tcase_add_test(core, test_store_hot_queries_use_the_node_time_index);
 	tcase_add_test(core, test_store_retention_deletes_old_rows_in_small_batches);
+	tcase_add_test(core, test_store_new_database_has_alert_acks_and_alerts_index);
+	tcase_add_loop_test(core, test_store_upgrades_version_1_database_in_place_keeping_rows, 0,
+	                    2);
+	tcase_add_test(core, test_store_alert_queries_use_the_alerts_index);
 	tcase_add_test(limits, test_store_hot_queries_keep_the_index_at_100m_rows);
 	tcase_add_test(limits, test_store_outbox_bound_drops_oldest_inference_never_alerts);
 	tcase_add_test(limits, test_store_retention_by_size_deletes_oldest);
