@@ -644,45 +644,63 @@ blk_run(const struct nn__conv *d, const struct blk *k, int32_t oc, const int mod
 static int32_t
 dsp_layer(const struct nn__conv *d)
 {
-	const int32_t n_oc = d->oc, kw = d->kw, dm = d->dm, sw = d->sw;
-	const int mode = dm == 1 ? 1 : dm % 4 ? 0 : d->ic == 1 && d->dw == 1 ? 3 : 2;
+	const int32_t n_oc = d->oc, dm = d->dm;
+	struct nn__conv g = *d; /* the geometry blk_run() sees */
 	struct rqc c;
 	struct blk k;
-	int32_t oc, ox_lo, ox_hi, lim;
+	int32_t oc, ox_lo, ox_hi, lim, kw, t;
+	int mode;
 
-	if (mode == 0 || d->kh * kw > DW_MAXT)
+	if (d->kh * d->kw > DW_MAXT)
+		return 0;
+	if (g.iw == 1 && g.ow == 1 && g.kw == 1 && g.pw == 0) {
+		/* A column ([n, h, 1, c] in and out, a [1, kh, 1, oc] filter)
+		 * is the same bytes as a row: run it as one, so that its pixels
+		 * take the interior column loop (sww's 1-D layers). */
+#define DW_SWAP(a, b) (t = (a), (a) = (b), (b) = t)
+		DW_SWAP(g.ih, g.iw);
+		DW_SWAP(g.kh, g.kw);
+		DW_SWAP(g.sh, g.sw);
+		DW_SWAP(g.dh, g.dw);
+		DW_SWAP(g.ph, g.pw);
+		DW_SWAP(g.oh, g.ow);
+#undef DW_SWAP
+	}
+	kw = g.kw;
+	mode = dm == 1 ? 1 : dm % 4 ? 0 : g.ic == 1 && g.dw == 1 ? 3 : 2;
+	if (mode == 0)
 		return 0;
 	c.zp2 = (uint32_t)(uint16_t)d->out_zp * 0x10001u;
 	c.min2 = (uint32_t)(uint16_t)d->act_min * 0x10001u;
 	c.max2 = (uint32_t)(uint16_t)d->act_max * 0x10001u;
 	c.full = d->act_min == -128 && d->act_max == 127;
 	/* interior columns: ix0 >= 0 and ix0 + (kw - 1) * dw <= iw - 1 */
-	ox_lo = (d->pw + sw - 1) / sw;
-	lim = d->iw - 1 - (kw - 1) * d->dw + d->pw;
-	ox_hi = lim < 0 ? 0 : lim / sw + 1;
-	if (ox_lo > d->ow)
-		ox_lo = d->ow;
-	if (ox_hi > d->ow)
-		ox_hi = d->ow;
+	ox_lo = (g.pw + g.sw - 1) / g.sw;
+	lim = g.iw - 1 - (kw - 1) * g.dw + g.pw;
+	ox_hi = lim < 0 ? 0 : lim / g.sw + 1;
+	if (ox_lo > g.ow)
+		ox_lo = g.ow;
+	if (ox_hi > g.ow)
+		ox_hi = g.ow;
 	if (ox_hi < ox_lo)
 		ox_hi = ox_lo;
 	for (oc = 0; oc + 4 <= n_oc; oc += 4) {
 		if (!blk_fill(d, oc, &k))
 			generic_layer(d, oc, oc + 4);
 		else if (mode == 1 && kw == 3)
-			blk_run(d, &k, oc, 1, 3, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 1, 3, ox_lo, ox_hi, &c);
 		else if (mode == 1 && kw == 1)
-			blk_run(d, &k, oc, 1, 1, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 1, 1, ox_lo, ox_hi, &c);
 		else if (mode == 1)
-			blk_run(d, &k, oc, 1, 0, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 1, 0, ox_lo, ox_hi, &c);
 		else if (mode == 3 && kw == 3)
-			blk_run(d, &k, oc, 3, 3, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 3, 3, ox_lo, ox_hi, &c);
 		else if (mode == 3)
-			blk_run(d, &k, oc, 3, 0, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 3, 0, ox_lo, ox_hi, &c);
 		else if (kw == 3)
-			blk_run(d, &k, oc, 2, 3, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 2, 3, ox_lo, ox_hi, &c);
 		else
-			blk_run(d, &k, oc, 2, 0, ox_lo, ox_hi, &c);
+			blk_run(&g, &k, oc, 2, 0, ox_lo, ox_hi, &c);
 	}
 	return oc;
 }
