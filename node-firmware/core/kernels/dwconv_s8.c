@@ -28,9 +28,14 @@
  * - the epilogue is nn__requant_short() per channel, then zero point and
  *   clamp two channels per instruction (QADD16, SSAT16 or SSUB16/SEL) and one
  *   word stored.
- * Other depth multipliers, odd channel tails, filters of more than DW_MAXT
- * taps and blocks whose requantization needs nn__mbqm() take the portable
- * loop.
+ * A column layer ([n, h, 1, c], filter kh x 1) is the same bytes as a row
+ * and runs as one. Other depth multipliers, odd channel tails, filters of
+ * more than DW_MAXT taps and blocks whose requantization needs nn__mbqm()
+ * take the portable loop.
+ *
+ * The DSP paths are about 10 KB of specialised, unrolled code (the portable
+ * loop is 1 KB); a build for size (-Os, the configuration the core's code
+ * size is measured and bounded in) keeps the portable loop only.
  */
 #include "core/nn_internal.h"
 
@@ -39,6 +44,10 @@
  * more instructions on vww); the post-allocation scheduler stays on. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__arm__)
 #pragma GCC optimize("no-schedule-insns")
+#endif
+
+#if defined(NN__DSP) && !defined(__OPTIMIZE_SIZE__)
+#define DW_DSP 1
 #endif
 
 #if defined(__GNUC__)
@@ -176,7 +185,7 @@ generic_layer(const struct nn__conv *d, int32_t ch0, int32_t ch1)
 			}
 }
 
-#ifdef NN__DSP
+#ifdef DW_DSP
 /* Taps of the unpacked weight table on the stack (8 bytes each): enough for
  * micro_speech's 10x8 filter. */
 #define DW_MAXT 80
@@ -704,7 +713,7 @@ dsp_layer(const struct nn__conv *d)
 	}
 	return oc;
 }
-#endif /* NN__DSP */
+#endif /* DW_DSP */
 
 void
 nn_dwconv_s8_eval(const void *data, void *scratch)
@@ -713,7 +722,7 @@ nn_dwconv_s8_eval(const void *data, void *scratch)
 	int32_t ch0 = 0;
 
 	(void)scratch;
-#ifdef NN__DSP
+#ifdef DW_DSP
 	ch0 = dsp_layer(d);
 #endif
 	if (ch0 < d->oc)
