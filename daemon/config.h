@@ -62,7 +62,7 @@ struct config {
 	int batch_ms;                /* ... or this long after the first one */
 	int busy_timeout_ms;         /* how long one statement waits for a lock */
 	int64_t retention_age_s;     /* delete readings older than this; 0 = keep */
-	int64_t retention_max_bytes; /* delete oldest readings above this size; 0 = no cap */
+	int64_t retention_max_bytes; /* delete oldest readings/health above this; 0 = no cap */
 	int retention_batch;         /* rows per delete step */
 	int retention_interval_ms;   /* time between delete steps */
 	int retry_min_ms;            /* first retry after a failed commit */

@@ -46,7 +46,9 @@ enum {
 	ST_ROLLBACK,
 	ST_RET_READINGS,
 	ST_RET_HEALTH,
-	ST_RET_SIZE,
+	ST_RET_SIZE_SPLIT,
+	ST_RET_SIZE_READINGS,
+	ST_RET_SIZE_HEALTH,
 	ST_READINGS_COUNT,
 	ST__MAX
 };
@@ -94,8 +96,24 @@ static const char *const store_sql[ST__MAX] = {
                             "LIMIT ?) AND rx_ms < ?",
         [ST_RET_HEALTH] = "DELETE FROM health WHERE id IN (SELECT id FROM health ORDER BY id "
                           "LIMIT ?) AND rx_ms < ?",
-        [ST_RET_SIZE] = "DELETE FROM readings WHERE id IN (SELECT id FROM readings ORDER BY id "
-                        "LIMIT ?)",
+        /*
+	 * Retention by size takes the `batch` oldest rows of readings and
+	 * health together. Each table is in reception order by id, so its
+	 * first `batch` ids hold its candidates. Merged by receive time, the
+	 * first `batch` of those say how many come from readings: that many
+	 * readings and the rest from health are deleted (ST_RET_SIZE_*).
+	 * Bounded work: at most 2 x batch rows looked at, never a scan.
+	 */
+        [ST_RET_SIZE_SPLIT] = "SELECT COALESCE(SUM(t = 0), 0), COUNT(*) FROM (SELECT t FROM ("
+                              "  SELECT 0 AS t, rx_ms, id FROM "
+                              "    (SELECT rx_ms, id FROM readings ORDER BY id LIMIT ?1) UNION ALL "
+                              "  SELECT 1 AS t, rx_ms, id FROM "
+                              "    (SELECT rx_ms, id FROM health ORDER BY id LIMIT ?1)) "
+                              "ORDER BY rx_ms, t, id LIMIT ?1)",
+        [ST_RET_SIZE_READINGS] = "DELETE FROM readings WHERE id IN (SELECT id FROM readings "
+                                 "ORDER BY id LIMIT ?)",
+        [ST_RET_SIZE_HEALTH] = "DELETE FROM health WHERE id IN (SELECT id FROM health ORDER BY id "
+                               "LIMIT ?)",
         [ST_READINGS_COUNT] = "SELECT COUNT(*) FROM readings WHERE node_id = ?",
 };
 
@@ -873,18 +891,47 @@ store_used_bytes(struct store *st, int64_t *ret_bytes)
 	return 0;
 }
 
+/* Runs a retention DELETE: LIMIT batch, and (age) received before cutoff. */
 static int
-store_ret_delete(struct store *st, int which, int batch, int64_t cutoff, int64_t *deleted)
+store_ret_delete(struct store *st, int which, int64_t batch, int64_t cutoff, int64_t *deleted)
 {
 	sqlite3_stmt *s = st->stmt[which];
 	int r;
 
-	sqlite3_bind_int(s, 1, batch);
-	if (which != ST_RET_SIZE)
+	if (batch <= 0)
+		return 0;
+	sqlite3_bind_int64(s, 1, batch);
+	if (which == ST_RET_READINGS || which == ST_RET_HEALTH)
 		sqlite3_bind_int64(s, 2, cutoff);
 	if ((r = store_step_done(s)) < 0)
 		return r;
 	*deleted += sqlite3_changes(st->db);
+	return 0;
+}
+
+/*
+ * Retention by size: deletes the `batch` oldest rows of readings and health
+ * together, oldest received first, so neither table outlives the other.
+ */
+static int
+store_ret_size(struct store *st, int batch, int64_t *deleted)
+{
+	sqlite3_stmt *s = st->stmt[ST_RET_SIZE_SPLIT];
+	int64_t from_readings, total;
+	int rc, r;
+
+	sqlite3_bind_int(s, 1, batch);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+	}
+	from_readings = sqlite3_column_int64(s, 0);
+	total = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if ((r = store_ret_delete(st, ST_RET_SIZE_READINGS, from_readings, 0, deleted)) < 0 ||
+	    (r = store_ret_delete(st, ST_RET_SIZE_HEALTH, total - from_readings, 0, deleted)) < 0)
+		return r;
 	return 0;
 }
 
@@ -907,8 +954,7 @@ store_retention_step(struct store *st, int64_t now_ms, int64_t age_s, int64_t ma
 	if (max_bytes > 0) {
 		if ((r = store_used_bytes(st, &used)) < 0)
 			goto fail;
-		if (used > max_bytes &&
-		    (r = store_ret_delete(st, ST_RET_SIZE, batch, 0, &deleted)) < 0)
+		if (used > max_bytes && (r = store_ret_size(st, batch, &deleted)) < 0)
 			goto fail;
 	}
 	if ((r = store_step_done(st->stmt[ST_COMMIT])) < 0)

@@ -185,7 +185,8 @@ size_t store_outbox_done_pending(const struct store *st);
  * One retention step: deletes at most `batch` of the oldest readings and
  * health rows received before now_ms - age_s (age_s 0 = no age limit), and,
  * when the database holds more than max_bytes of used pages, at most `batch`
- * of the oldest readings regardless of age. *ret_deleted = rows deleted (0:
+ * of the oldest rows of readings and health together (oldest received first,
+ * from either table) regardless of age. *ret_deleted = rows deleted (0:
  * nothing left to do). Returns 0 or an error.
  */
 int store_retention_step(struct store *st, int64_t now_ms, int64_t age_s, int64_t max_bytes,

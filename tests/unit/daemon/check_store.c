@@ -486,6 +486,94 @@ START_TEST(test_store_retention_by_size_deletes_oldest)
 }
 END_TEST
 
+static struct store_rec
+health(uint32_t node, uint32_t seq, int64_t rx_ms)
+{
+	struct store_rec r = reading(node, seq, rx_ms);
+
+	r.kind = STORE_KIND_HEALTH;
+	r.u.health.battery_mv = 3300;
+	r.topic = NULL; /* not published: keeps the outbox out of the counts */
+	return r;
+}
+
+START_TEST(test_store_retention_by_size_deletes_oldest_of_readings_and_health_together)
+{
+	struct store_rec r[260];
+	int64_t deleted = 0;
+	int n = 0;
+
+	/* 60 health reports, then 200 readings received after them. */
+	for (int i = 0; i < 60; i++)
+		r[n++] = health(1, (uint32_t)i + 1, 100 + i);
+	for (int i = 0; i < 200; i++)
+		r[n++] = reading(1, (uint32_t)i + 100, 1000 + i);
+	ck_assert_int_eq(store_commit(st, r, (size_t)n, NULL, 0), 0);
+	/* Over the cap (1 byte): the 50 oldest rows are health reports. */
+	ck_assert_int_eq(store_retention_step(st, 2000, 0, 1, 50, &deleted), 0);
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count("health"), 10);
+	ck_assert_int_eq(count("readings"), 200);
+	/* Next step: the last 10 health reports, then the 40 oldest readings. */
+	ck_assert_int_eq(store_retention_step(st, 2000, 0, 1, 50, &deleted), 0);
+	ck_assert_int_eq(deleted, 50);
+	ck_assert_int_eq(count("health"), 0);
+	ck_assert_int_eq(count("readings"), 160);
+	ck_assert_int_eq(sql_int(store__db(st), "SELECT MIN(rx_ms) FROM readings"), 1040);
+}
+END_TEST
+
+START_TEST(test_store_retention_by_size_interleaves_by_receive_time)
+{
+	struct store_rec r[40];
+	int64_t deleted = 0;
+
+	/* Readings at even ms, health at odd ms: the 10 oldest are 5 of each. */
+	for (int i = 0; i < 20; i++) {
+		r[2 * i] = reading(2, (uint32_t)i + 1, 1000 + 2 * i);
+		r[2 * i + 1] = health(2, (uint32_t)i + 100, 1001 + 2 * i);
+	}
+	ck_assert_int_eq(store_commit(st, r, 40, NULL, 0), 0);
+	ck_assert_int_eq(store_retention_step(st, 5000, 0, 1, 10, &deleted), 0);
+	ck_assert_int_eq(deleted, 10);
+	ck_assert_int_eq(count("readings"), 15);
+	ck_assert_int_eq(count("health"), 15);
+	ck_assert_int_eq(sql_int(store__db(st), "SELECT MIN(rx_ms) FROM readings"), 1010);
+	ck_assert_int_eq(sql_int(store__db(st), "SELECT MIN(rx_ms) FROM health"), 1011);
+}
+END_TEST
+
+START_TEST(test_store_retention_by_size_deletes_health_when_there_are_no_readings)
+{
+	struct store_rec r[30];
+	int64_t deleted = 0;
+
+	for (int i = 0; i < 30; i++)
+		r[i] = health(1, (uint32_t)i + 1, 1000 + i);
+	ck_assert_int_eq(store_commit(st, r, 30, NULL, 0), 0);
+	ck_assert_int_eq(store_retention_step(st, 5000, 0, 1, 20, &deleted), 0);
+	ck_assert_int_eq(deleted, 20);
+	ck_assert_int_eq(store_retention_step(st, 5000, 0, 1, 20, &deleted), 0);
+	ck_assert_int_eq(deleted, 10);
+	ck_assert_int_eq(count("health"), 0);
+	/* Nothing left to delete: a step says so, although the cap is still exceeded. */
+	ck_assert_int_eq(store_retention_step(st, 5000, 0, 1, 20, &deleted), 0);
+	ck_assert_int_eq(deleted, 0);
+}
+END_TEST
+
+START_TEST(test_store_retention_under_size_cap_deletes_nothing)
+{
+	struct store_rec r[2] = {reading(1, 1, 1000), health(1, 2, 999)};
+	int64_t deleted = -1;
+
+	ck_assert_int_eq(store_commit(st, r, 2, NULL, 0), 0);
+	ck_assert_int_eq(store_retention_step(st, 5000, 0, 1LL << 40, 50, &deleted), 0);
+	ck_assert_int_eq(deleted, 0);
+	ck_assert_int_eq(count("readings") + count("health"), 2);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_store_commit_on_full_disk_rolls_back_and_retries)
@@ -587,6 +675,12 @@ store_suite(void)
 	tcase_add_test(limits, test_store_hot_queries_keep_the_index_at_100m_rows);
 	tcase_add_test(limits, test_store_outbox_bound_drops_oldest_inference_never_alerts);
 	tcase_add_test(limits, test_store_retention_by_size_deletes_oldest);
+	tcase_add_test(limits,
+	               test_store_retention_by_size_deletes_oldest_of_readings_and_health_together);
+	tcase_add_test(limits, test_store_retention_by_size_interleaves_by_receive_time);
+	tcase_add_test(limits,
+	               test_store_retention_by_size_deletes_health_when_there_are_no_readings);
+	tcase_add_test(limits, test_store_retention_under_size_cap_deletes_nothing);
 	tcase_add_test(errors, test_store_commit_on_full_disk_rolls_back_and_retries);
 	tcase_add_test(errors, test_store_commit_io_error_returns_eio_and_keeps_nothing);
 	tcase_add_test(errors, test_store_commit_locked_by_other_process_is_ebusy);
