@@ -15,8 +15,8 @@
  * of four output channels outermost, then the pixels. A block first unpacks
  * its weights (SXTB16: channels 0/2 and 1/3 of every tap, one LDRD per tap
  * later) and its bias and requantization constants into a table on the
- * stack, so the pixel loops read nothing from the op data (an int8 store may
- * alias any of it), and the arena gains nothing. Then:
+ * stack (about 700 bytes), so the pixel loops read nothing from the op data
+ * (an int8 store may alias any of it), and the arena gains nothing. Then:
  * - depth multiplier 1: one input word per tap (four channels), SXTAB16 adds
  *   the offset, SMLABB/SMLATT; a 3x3 window inside the image is unrolled,
  *   and the pixels whose window lies inside the image columns (the interior)
@@ -414,7 +414,7 @@ store4(int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const struct
 }
 
 /* One tap of four channels with depth multiplier 1 (input channels c..c+3
- * side by side) against unpacked weights wp[0], wp[1]. */
+ * side by side) against the tap's unpacked weights *wp. */
 #define DM1_TAP(xp, wp)                                                                            \
 	do {                                                                                       \
 		uint64_t wt_ = *(wp);                                                              \
@@ -443,7 +443,7 @@ store4(int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const struct
 
 /*
  * One pixel of a depth-multiplier-1 block: x at the first valid tap (channel
- * oc), wp at its weights, wrow words of weights per filter row. Compile-time
+ * oc), wp at its weights, wrow table entries per filter row. Compile-time
  * shapes (0: the run-time value): nkxc valid taps per row; full3 a 3x3 window
  * wholly inside the image (rows unrolled too).
  */
