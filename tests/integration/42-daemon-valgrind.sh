@@ -90,6 +90,8 @@ wait "$TF_PID_nodes" || tf_fail "tinyfleet-node failed: $(tail -n 5 "$TF_WORK/no
 tf_log "alerts raised: rule and battery; acknowledge one"
 tf_wait_for 20 has "^$T/alerts/critical {\"kind\":\"rule\",\"state\":\"raised\"" ||
 	tf_fail "rule alert not raised"
+tf_wait_for 10 has "^$T/alerts/warning {\"kind\":\"battery_low\",\"state\":\"raised\"" ||
+	tf_fail "battery alert not raised"
 "$CTL" alerts --open --json >"$TF_WORK/alerts.json" || tf_fail "alerts --open"
 id=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a[0]["id"] if isinstance(a, list) else a["alerts"][0]["id"])' \
 	"$TF_WORK/alerts.json") || tf_fail "no open alert id in $(head -c 300 "$TF_WORK/alerts.json")"
