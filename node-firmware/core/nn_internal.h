@@ -266,6 +266,86 @@ nn__qadd(int32_t a, int32_t b)
 	return r;
 }
 
+/* acc + a.lo * b.hi */
+static inline int32_t
+nn__smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+	int32_t r;
+
+	__asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+	return r;
+}
+
+/* acc + a.hi * b.lo */
+static inline int32_t
+nn__smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+	int32_t r;
+
+	__asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+	return r;
+}
+
+/* x saturated to int16 */
+static inline int32_t
+nn__ssat16(int32_t x)
+{
+	int32_t r;
+
+	__asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+	return r;
+}
+
+/* halfwords (lo.lo, hi.lo) */
+static inline uint32_t
+nn__pkhbt(int32_t lo, int32_t hi)
+{
+	uint32_t r;
+
+	__asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+	return r;
+}
+
+/* halfword-wise a + b, saturated to int16 */
+static inline uint32_t
+nn__qadd16(uint32_t a, uint32_t b)
+{
+	uint32_t r;
+
+	__asm__("qadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+	return r;
+}
+
+/* halfword-wise max (SSUB16 sets GE where a >= b, SEL picks) */
+static inline uint32_t
+nn__max16(uint32_t a, uint32_t b)
+{
+	uint32_t r, t;
+
+	__asm__("ssub16 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
+	return r;
+}
+
+/* halfword-wise min */
+static inline uint32_t
+nn__min16(uint32_t a, uint32_t b)
+{
+	uint32_t r, t;
+
+	__asm__("ssub16 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
+	return r;
+}
+
+/* halfword-wise saturation to int8 */
+static inline uint32_t
+nn__ssat16_8(uint32_t a)
+{
+	uint32_t r;
+
+	__asm__("ssat16 %0, #8, %1" : "=r"(r) : "r"(a));
+	return r;
+}
+
 /* x saturated to [-128, 127] */
 static inline int32_t
 nn__ssat8(int32_t x)
@@ -351,6 +431,68 @@ nn__qadd(int32_t a, int32_t b)
 	int64_t r = (int64_t)a + b;
 
 	return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+static inline int32_t
+nn__smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a & 0xffff) * (int16_t)(b >> 16)));
+}
+
+static inline int32_t
+nn__smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a >> 16) * (int16_t)(b & 0xffff)));
+}
+
+static inline int32_t
+nn__sat(int32_t x, int32_t lo, int32_t hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+static inline int32_t
+nn__ssat16(int32_t x)
+{
+	return nn__sat(x, -32768, 32767);
+}
+
+static inline uint32_t
+nn__pkhbt(int32_t lo, int32_t hi)
+{
+	return ((uint32_t)lo & 0xffff) | (uint32_t)hi << 16;
+}
+
+static inline uint32_t
+nn__qadd16(uint32_t a, uint32_t b)
+{
+	return nn__pack16(nn__sat((int16_t)(a & 0xffff) + (int16_t)(b & 0xffff), -32768, 32767),
+	                  nn__sat((int16_t)(a >> 16) + (int16_t)(b >> 16), -32768, 32767));
+}
+
+static inline uint32_t
+nn__max16(uint32_t a, uint32_t b)
+{
+	int32_t al = (int16_t)(a & 0xffff), ah = (int16_t)(a >> 16);
+	int32_t bl = (int16_t)(b & 0xffff), bh = (int16_t)(b >> 16);
+
+	return nn__pack16(al >= bl ? al : bl, ah >= bh ? ah : bh);
+}
+
+static inline uint32_t
+nn__min16(uint32_t a, uint32_t b)
+{
+	int32_t al = (int16_t)(a & 0xffff), ah = (int16_t)(a >> 16);
+	int32_t bl = (int16_t)(b & 0xffff), bh = (int16_t)(b >> 16);
+
+	return nn__pack16(al >= bl ? bl : al, ah >= bh ? bh : ah);
+}
+
+static inline uint32_t
+nn__ssat16_8(uint32_t a)
+{
+	return nn__pack16(nn__sat((int16_t)(a & 0xffff), -128, 127),
+	                  nn__sat((int16_t)(a >> 16), -128, 127));
 }
 
 static inline int32_t

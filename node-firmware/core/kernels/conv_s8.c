@@ -383,6 +383,23 @@ im2col(const struct nn__conv *d, int32_t pix, uint32_t *col, int16_t *tail, int8
 		*tail++ = (int16_t)(stage[c] + off);
 }
 
+/* One column group (four taps of pixels A and B) times four weights of each of two
+ * channels (w0, w1): eight SMLADs. */
+static inline void
+mac_group(const uint32_t *p, const int8_t *w0, const int8_t *w1, int32_t *a0, int32_t *b0,
+          int32_t *a1, int32_t *b1)
+{
+	uint32_t v = nn__ld4(w0), we = nn__sxtb16(v), wo = nn__sxtb16_hi(v);
+
+	*a0 = nn__smlad(p[1], wo, nn__smlad(p[0], we, *a0));
+	*b0 = nn__smlad(p[3], wo, nn__smlad(p[2], we, *b0));
+	v = nn__ld4(w1);
+	we = nn__sxtb16(v);
+	wo = nn__sxtb16_hi(v);
+	*a1 = nn__smlad(p[1], wo, nn__smlad(p[0], we, *a1));
+	*b1 = nn__smlad(p[3], wo, nn__smlad(p[2], we, *b1));
+}
+
 /*
  * The MACs of every output channel for the pixel pair in col, bias first:
  * acc[2 * oc] for pixel A, acc[2 * oc + 1] for pixel B. The requantization
@@ -417,17 +434,8 @@ conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int3
 			}
 			b0 = a0;
 			b1 = a1;
-			for (p = col; p < col_end; p += 4, w0 += 4, w1 += 4) {
-				uint32_t v = nn__ld4(w0), we = nn__sxtb16(v), wo = nn__sxtb16_hi(v);
-
-				a0 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a0));
-				b0 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b0));
-				v = nn__ld4(w1);
-				we = nn__sxtb16(v);
-				wo = nn__sxtb16_hi(v);
-				a1 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a1));
-				b1 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b1));
-			}
+			for (p = col; p < col_end; p += 4, w0 += 4, w1 += 4)
+				mac_group(p, w0, w1, &a0, &b0, &a1, &b1);
 			acc[0] = a0;
 			acc[1] = b0;
 			acc[2] = a1;
@@ -448,19 +456,8 @@ conv_cols(const struct nn__conv *d, const uint32_t *col, const int16_t *ta, int3
 		}
 		b0 = a0;
 		b1 = a1;
-		for (g = groups; g > 0; g--, p += 4) {
-			uint32_t v = nn__ld4(w0), we = nn__sxtb16(v), wo = nn__sxtb16_hi(v);
-
-			a0 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a0));
-			b0 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b0));
-			v = nn__ld4(w1);
-			we = nn__sxtb16(v);
-			wo = nn__sxtb16_hi(v);
-			a1 = nn__smlad(p[1], wo, nn__smlad(p[0], we, a1));
-			b1 = nn__smlad(p[3], wo, nn__smlad(p[2], we, b1));
-			w0 += 4;
-			w1 += 4;
-		}
+		for (g = groups; g > 0; g--, p += 4, w0 += 4, w1 += 4)
+			mac_group(p, w0, w1, &a0, &b0, &a1, &b1);
 		for (t = 0; t < tn; t++) {
 			a0 += ta[t] * w0[t];
 			b0 += tb[t] * w0[t];

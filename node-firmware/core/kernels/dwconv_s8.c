@@ -184,155 +184,6 @@ generic_layer(const struct nn__conv *d, int32_t ch0, int32_t ch1)
  * micro_speech's 10x8 filter. */
 #define DW_MAXT 80
 
-#if defined(__ARM_FEATURE_DSP) && !defined(NN_DSP_EMULATE)
-/* acc + a.lo * b.hi */
-static inline int32_t
-smlabt(uint32_t a, uint32_t b, int32_t acc)
-{
-	int32_t r;
-
-	__asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-	return r;
-}
-
-/* acc + a.hi * b.lo */
-static inline int32_t
-smlatb(uint32_t a, uint32_t b, int32_t acc)
-{
-	int32_t r;
-
-	__asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-	return r;
-}
-
-/* x saturated to int16 */
-static inline int32_t
-ssat16(int32_t x)
-{
-	int32_t r;
-
-	__asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
-	return r;
-}
-
-/* halfwords (lo.lo, hi.lo) */
-static inline uint32_t
-pkhbt(int32_t lo, int32_t hi)
-{
-	uint32_t r;
-
-	__asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
-	return r;
-}
-
-/* halfword-wise a + b, saturated to int16 */
-static inline uint32_t
-qadd16(uint32_t a, uint32_t b)
-{
-	uint32_t r;
-
-	__asm__("qadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-	return r;
-}
-
-/* halfword-wise max (SSUB16 sets GE where a >= b, SEL picks) */
-static inline uint32_t
-max16(uint32_t a, uint32_t b)
-{
-	uint32_t r, t;
-
-	__asm__("ssub16 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
-	return r;
-}
-
-/* halfword-wise min */
-static inline uint32_t
-min16(uint32_t a, uint32_t b)
-{
-	uint32_t r, t;
-
-	__asm__("ssub16 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(t) : "r"(a), "r"(b) : "cc");
-	return r;
-}
-
-/* halfword-wise saturation to int8 */
-static inline uint32_t
-ssat16_8(uint32_t a)
-{
-	uint32_t r;
-
-	__asm__("ssat16 %0, #8, %1" : "=r"(r) : "r"(a));
-	return r;
-}
-#else
-static inline int32_t
-smlabt(uint32_t a, uint32_t b, int32_t acc)
-{
-	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a & 0xffff) * (int16_t)(b >> 16)));
-}
-
-static inline int32_t
-smlatb(uint32_t a, uint32_t b, int32_t acc)
-{
-	return (int32_t)((uint32_t)acc + (uint32_t)((int16_t)(a >> 16) * (int16_t)(b & 0xffff)));
-}
-
-static inline int32_t
-sat(int32_t x, int32_t lo, int32_t hi)
-{
-	return x < lo ? lo : x > hi ? hi : x;
-}
-
-static inline int32_t
-ssat16(int32_t x)
-{
-	return sat(x, -32768, 32767);
-}
-
-static inline uint32_t
-pkhbt(int32_t lo, int32_t hi)
-{
-	return ((uint32_t)lo & 0xffff) | (uint32_t)hi << 16;
-}
-
-static inline uint32_t
-lanes16(int32_t lo, int32_t hi)
-{
-	return (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
-}
-
-static inline uint32_t
-qadd16(uint32_t a, uint32_t b)
-{
-	return lanes16(sat((int16_t)(a & 0xffff) + (int16_t)(b & 0xffff), -32768, 32767),
-	               sat((int16_t)(a >> 16) + (int16_t)(b >> 16), -32768, 32767));
-}
-
-static inline uint32_t
-max16(uint32_t a, uint32_t b)
-{
-	int32_t al = (int16_t)(a & 0xffff), ah = (int16_t)(a >> 16);
-	int32_t bl = (int16_t)(b & 0xffff), bh = (int16_t)(b >> 16);
-
-	return lanes16(al >= bl ? al : bl, ah >= bh ? ah : bh);
-}
-
-static inline uint32_t
-min16(uint32_t a, uint32_t b)
-{
-	int32_t al = (int16_t)(a & 0xffff), ah = (int16_t)(a >> 16);
-	int32_t bl = (int16_t)(b & 0xffff), bh = (int16_t)(b >> 16);
-
-	return lanes16(al >= bl ? bl : al, ah >= bh ? bh : ah);
-}
-
-static inline uint32_t
-ssat16_8(uint32_t a)
-{
-	return lanes16(sat((int16_t)(a & 0xffff), -128, 127), sat((int16_t)(a >> 16), -128, 127));
-}
-#endif
-
 /* One block of four output channels, on the stack. */
 struct blk {
 	uint64_t w[DW_MAXT]; /* per tap: SXTB16 of channels 0/2 (low word), of 1/3 */
@@ -396,18 +247,18 @@ store4(int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const struct
 	int32_t v0, v1, v2, v3;
 	uint32_t p02, p13, word;
 
-	v0 = ssat16(nn__requant_short(a0, k->q[0].mult, k->q[0].r, k->q[0].half));
-	v1 = ssat16(nn__requant_short(a1, k->q[1].mult, k->q[1].r, k->q[1].half));
-	v2 = ssat16(nn__requant_short(a2, k->q[2].mult, k->q[2].r, k->q[2].half));
-	v3 = ssat16(nn__requant_short(a3, k->q[3].mult, k->q[3].r, k->q[3].half));
-	p02 = qadd16(pkhbt(v0, v2), c->zp2);
-	p13 = qadd16(pkhbt(v1, v3), c->zp2);
+	v0 = nn__ssat16(nn__requant_short(a0, k->q[0].mult, k->q[0].r, k->q[0].half));
+	v1 = nn__ssat16(nn__requant_short(a1, k->q[1].mult, k->q[1].r, k->q[1].half));
+	v2 = nn__ssat16(nn__requant_short(a2, k->q[2].mult, k->q[2].r, k->q[2].half));
+	v3 = nn__ssat16(nn__requant_short(a3, k->q[3].mult, k->q[3].r, k->q[3].half));
+	p02 = nn__qadd16(nn__pkhbt(v0, v2), c->zp2);
+	p13 = nn__qadd16(nn__pkhbt(v1, v3), c->zp2);
 	if (c->full) {
-		p02 = ssat16_8(p02);
-		p13 = ssat16_8(p13);
+		p02 = nn__ssat16_8(p02);
+		p13 = nn__ssat16_8(p13);
 	} else {
-		p02 = min16(max16(p02, c->min2), c->max2);
-		p13 = min16(max16(p13, c->min2), c->max2);
+		p02 = nn__min16(nn__max16(p02, c->min2), c->max2);
+		p13 = nn__min16(nn__max16(p13, c->min2), c->max2);
 	}
 	word = (p02 & 0x00ff00ffu) | (p13 & 0x00ff00ffu) << 8;
 	memcpy(out, &word, sizeof(word));
@@ -488,9 +339,9 @@ dm1_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int 
 		uint32_t x0_ = (uint32_t)((xp)[0] + off), x1_ = (uint32_t)((xp)[xs] + off);        \
 		uint32_t x2_ = (uint32_t)((xp)[2 * xs] + off);                                     \
                                                                                                    \
-		DMX_TAP(x0_, wq, nn__smlabb, smlabt);                                              \
-		DMX_TAP(x1_, (wq) + 1, nn__smlabb, smlabt);                                        \
-		DMX_TAP(x2_, (wq) + 2, nn__smlabb, smlabt);                                        \
+		DMX_TAP(x0_, wq, nn__smlabb, nn__smlabt);                                          \
+		DMX_TAP(x1_, (wq) + 1, nn__smlabb, nn__smlabt);                                    \
+		DMX_TAP(x2_, (wq) + 2, nn__smlabb, nn__smlabt);                                    \
 	} while (0)
 
 /*
@@ -530,10 +381,10 @@ dmx_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int 
 				uint32_t xv = nn__ld4(xp);
 				uint32_t xe = nn__sxtab16(offs, xv), xo = nn__sxtab16_hi(offs, xv);
 
-				DMX_TAP(xe, wp, nn__smlabb, smlabt);
-				DMX_TAP(xo, wp + 1, nn__smlabb, smlabt);
-				DMX_TAP(xe, wp + 2, smlatb, nn__smlatt);
-				DMX_TAP(xo, wp + 3, smlatb, nn__smlatt);
+				DMX_TAP(xe, wp, nn__smlabb, nn__smlabt);
+				DMX_TAP(xo, wp + 1, nn__smlabb, nn__smlabt);
+				DMX_TAP(xe, wp + 2, nn__smlatb, nn__smlatt);
+				DMX_TAP(xo, wp + 3, nn__smlatb, nn__smlatt);
 				xp += 4;
 				wp += 4;
 			}
@@ -541,7 +392,7 @@ dmx_px(const int8_t *x, const uint64_t *wp, int32_t nky, int32_t nkx, const int 
 		for (; kx > 0; kx--) {
 			uint32_t xh = (uint32_t)(*xp + off);
 
-			DMX_TAP(xh, wp, nn__smlabb, smlabt);
+			DMX_TAP(xh, wp, nn__smlabb, nn__smlabt);
 			xp += xs;
 			wp += 1;
 		}
