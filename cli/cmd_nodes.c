@@ -86,6 +86,8 @@ node_json(struct json *j, const Tinyfleet__V1__CtlNode *n)
 	json_int(j, n->created_ms);
 	json_key(j, "hello_ms");
 	json_int(j, n->hello_ms);
+	json_key(j, "seqs_abandoned");
+	json_int(j, (int64_t)n->seqs_abandoned);
 	json_end_object(j);
 }
 
@@ -354,6 +356,12 @@ nodes_show(int argc, char **argv, const char *socket)
 	else
 		printf("firmware      unknown (no Hello yet)\n");
 	printf("readings      %" PRIu64 " stored\n", d->readings);
+	if (n->seqs_abandoned > 0)
+		printf("abandoned     %" PRIu64 " seqs: dropped by the node (outbox full), never "
+		       "stored\n",
+		       n->seqs_abandoned);
+	else
+		printf("abandoned     0 seqs\n");
 	if (d->caps_json[0]) {
 		char arena[32], slot[32];
 

@@ -37,6 +37,8 @@ status_json(const Tinyfleet__V1__CtlStatus *s)
 	json_int(&j, (int64_t)s->readings_stored);
 	json_key(&j, "frames_dropped");
 	json_int(&j, (int64_t)s->frames_dropped);
+	json_key(&j, "seqs_abandoned");
+	json_int(&j, (int64_t)s->seqs_abandoned);
 	json_key(&j, "outbox_rows");
 	json_int(&j, s->outbox_rows);
 	json_key(&j, "broker");
@@ -66,6 +68,12 @@ status_text(const Tinyfleet__V1__CtlStatus *s)
 	printf("nodes       %u online / %u total\n", s->nodes_online, s->nodes_total);
 	printf("readings    %.1f/s (%" PRIu64 " stored since start, %" PRIu64 " frames dropped)\n",
 	       s->readings_per_s, s->readings_stored, s->frames_dropped);
+	if (s->seqs_abandoned > 0)
+		printf("abandoned   %" PRIu64 " seqs: dropped by nodes (outbox full), never stored "
+		       "(nodes show ID: which)\n",
+		       s->seqs_abandoned);
+	else
+		printf("abandoned   0 seqs\n");
 	printf("outbox      %" PRId64 " rows, broker %s\n", s->outbox_rows, s->broker);
 	printf("database    %s%s\n", db, s->store_failing ? "  (COMMITS FAILING)" : "");
 	printf("rollouts    %u active\n", s->rollouts_active);

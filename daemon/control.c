@@ -443,6 +443,7 @@ ctl_node_msg(const struct store_read_node *n, int64_t online_since, Tinyfleet__V
 	m->firmware = (char *)n->firmware;
 	m->core_version = n->core_version;
 	m->hello_ms = n->hello_ms;
+	m->seqs_abandoned = n->seqs_abandoned;
 }
 
 static void
@@ -538,6 +539,7 @@ ctl_status(struct control_client *cl, const CtlRequest *req)
 	s.readings_per_s = ctl_rate(c);
 	s.db_bytes = sum.db_bytes;
 	s.alerts_open = (uint32_t)sum.alerts_open;
+	s.seqs_abandoned = (uint64_t)sum.seqs_abandoned;
 	s.rollouts_active = 0; /* no rollout module yet */
 	s.broker = (char *)"disabled";
 	s.now_ms = ingest_now_ms();

@@ -133,6 +133,10 @@ gw_status(struct gw *gw, char *buf, size_t len)
 	         (unsigned long long)ss.dropped[SESSION_DROP_FORGED],
 	         (unsigned long long)ss.dropped[SESSION_DROP_REPLAY], (long long)st.outbox_rows,
 	         is.store_failing ? "; STORE FAILING" : "");
+	/* Data the nodes lost (dropped from a full outbox, never stored here), since start. */
+	if (ss.abandoned > 0 && strlen(buf) < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), "; %llu seqs abandoned by nodes",
+		         (unsigned long long)ss.abandoned);
 	/* Links that are down (a serial device that went away and is being retried). */
 	for (size_t i = 0; i < gw->n_transports; i++) {
 		struct transport_stats ts;

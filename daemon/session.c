@@ -142,6 +142,7 @@ session_load_one(void *arg, const struct store_node *sn)
 	n->tx_next = sn->tx_reserved + 1;
 	n->tx_reserved = sn->tx_reserved;
 	n->last_seen_ms = sn->last_seen_ms;
+	n->abandoned = sn->seqs_abandoned;
 	if (session_insert(s, n) < 0) {
 		free(n);
 		return -ENOMEM;
@@ -180,6 +181,7 @@ session_reload_node(struct session *s, struct store *st, uint32_t node_id)
 		n->rx = sn.rx;
 		n->cum = n->staged_cum = sn.ack_cum;
 		n->sack = n->staged_sack = sn.ack_sack;
+		n->abandoned = sn.seqs_abandoned; /* what staged since is dropped with the window */
 		n->removed = false;
 	}
 	sodium_memzero(&sn, sizeof(sn));
@@ -282,7 +284,7 @@ session_apply_floor(struct session *s, struct session_node *n, uint32_t floor)
 	n->abandoned += skipped;
 	s->stats.abandoned += skipped;
 	log_debug("node %u: seq floor %u moves the ack window to %u: %llu seqs abandoned by the "
-	          "node, never stored (%llu since start)",
+	          "node, never stored (%llu in all)",
 	          n->id, floor, n->staged_cum, (unsigned long long)skipped,
 	          (unsigned long long)n->abandoned);
 	/*
@@ -405,6 +407,7 @@ session_prepare_commit(struct session *s, struct store_node_state **ret_nodes, s
 		st->ack_sack = n->staged_sack;
 		st->last_seen_ms = n->last_seen_ms;
 		st->tx_reserved = n->tx_reserved;
+		st->seqs_abandoned = n->abandoned;
 		/* Each commit sends at most an Ack and a TimeSync per node. */
 		if (n->tx_next + 2 > n->tx_reserved) {
 			st->tx_reserved = n->tx_next + SESSION_TX_BLOCK;

@@ -23,8 +23,10 @@
  * seq below its floor is acked or abandoned (dropped from its full outbox) and
  * will never be sent again. Before the window check, a floor above the staged
  * window moves it up to floor - 1 (selective bits above fold in); the seqs it
- * skips that were never stored here are counted per node (`abandoned`) and
- * logged at debug level. A floor never moves the window back, a floor above
+ * skips that were never stored here are counted per node (`abandoned`),
+ * persisted with the window in the batch's transaction (nodes.seqs_abandoned:
+ * it survives restarts, and what the database holds is what was committed)
+ * and logged at debug level. A floor never moves the window back, a floor above
  * the frame's own seq is impossible and ignored, and on first contact the
  * jump is not counted (the node numbered those before it reached us). Seqs
  * below the floor that arrive later are duplicates: acked, not stored.
@@ -66,7 +68,8 @@ struct session_node {
 	bool ack_due;       /* send an Ack after the next commit */
 	bool time_sync_due; /* send a TimeSync after the next commit */
 	uint64_t echo_mono_ms;
-	uint64_t abandoned; /* seqs below the node's seq_floor never stored here, since start */
+	uint64_t abandoned; /* seqs below the node's seq_floor never stored here, in all (staged
+	                       included; committed with the window) */
 };
 
 /* Why a frame was dropped. */

@@ -58,13 +58,13 @@ static const char *const store_sql[ST__MAX] = {
                            "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
         [ST_NODE_MAXID] = "SELECT COALESCE(MAX(id), 0) FROM nodes",
         [ST_NODE_ALL] = "SELECT id, name, tags, key, rx_highest, rx_bitmap, ack_cum, ack_sack, "
-                        "tx_reserved, last_seen_ms FROM nodes ORDER BY id",
+                        "tx_reserved, last_seen_ms, seqs_abandoned FROM nodes ORDER BY id",
         [ST_NODE_BY_NAME] = "SELECT id, name, tags, key, rx_highest, rx_bitmap, ack_cum, ack_sack, "
-                            "tx_reserved, last_seen_ms FROM nodes WHERE name = ?",
+                            "tx_reserved, last_seen_ms, seqs_abandoned FROM nodes WHERE name = ?",
         [ST_NODE_COUNT] = "SELECT COUNT(*) FROM nodes",
         [ST_NODE_STATE] =
                 "UPDATE nodes SET rx_highest = ?, rx_bitmap = ?, ack_cum = ?, ack_sack = ?, "
-                "tx_reserved = ?, last_seen_ms = ? WHERE id = ?",
+                "tx_reserved = ?, last_seen_ms = ?, seqs_abandoned = ? WHERE id = ?",
         [ST_NODE_HELLO] = "UPDATE nodes SET firmware = ?, core_version = ?, caps = ?, hello_ms = ? "
                           "WHERE id = ?",
         [ST_READING] = "INSERT INTO readings(node_id, seq, t_ms, rx_ms, model_id, model_version, "
@@ -270,6 +270,14 @@ static const char *const store_migrations[] = {
         "  alert_id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
         "  uid INTEGER NOT NULL);"
         "CREATE INDEX IF NOT EXISTS alerts_kind_node_rule ON alerts(kind, node_id, rule);",
+        /*
+         * 2 -> 3: data a node lost. seqs_abandoned counts, per node, the seqs
+         * its seq_floor skipped that were never stored here (the node dropped
+         * them from its full outbox). Written with the node's ack window in
+         * the batch's transaction; existing nodes start at 0 (what version 2
+         * only logged is gone).
+         */
+        "ALTER TABLE nodes ADD COLUMN seqs_abandoned INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof(store_migrations) / sizeof(store_migrations[0]) == STORE_SCHEMA_VERSION,
@@ -499,6 +507,7 @@ store_node_from_row(sqlite3_stmt *s, struct store_node *n)
 	n->ack_sack = (uint64_t)sqlite3_column_int64(s, 7);
 	n->tx_reserved = (uint64_t)sqlite3_column_int64(s, 8);
 	n->last_seen_ms = sqlite3_column_int64(s, 9);
+	n->seqs_abandoned = (uint64_t)sqlite3_column_int64(s, 10);
 }
 
 int
@@ -525,7 +534,8 @@ int
 store_node_get(struct store *st, uint32_t id, struct store_node *ret_node)
 {
 	static const char sql[] = "SELECT id, name, tags, key, rx_highest, rx_bitmap, ack_cum, "
-	                          "ack_sack, tx_reserved, last_seen_ms FROM nodes WHERE id = ?";
+	                          "ack_sack, tx_reserved, last_seen_ms, seqs_abandoned FROM nodes "
+	                          "WHERE id = ?";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -674,7 +684,8 @@ store_put_node_state(struct store *st, const struct store_node_state *n)
 	sqlite3_bind_int64(s, 4, (int64_t)n->ack_sack);
 	sqlite3_bind_int64(s, 5, (int64_t)n->tx_reserved);
 	sqlite3_bind_int64(s, 6, n->last_seen_ms);
-	sqlite3_bind_int64(s, 7, n->id);
+	sqlite3_bind_int64(s, 7, (int64_t)n->seqs_abandoned);
+	sqlite3_bind_int64(s, 8, n->id);
 	return store_step_done(s);
 }
 

@@ -27,7 +27,7 @@
 #define STORE_KEY_BYTES      32
 #define STORE_NAME_MAX       64  /* node names: 1..63 of [A-Za-z0-9._-] */
 #define STORE_TAGS_MAX       256 /* comma list */
-#define STORE_SCHEMA_VERSION 2   /* PRAGMA user_version after store_open() */
+#define STORE_SCHEMA_VERSION 3   /* PRAGMA user_version after store_open() */
 
 struct store;
 
@@ -61,6 +61,7 @@ struct store_node {
 	uint64_t ack_sack;            /* bit i: seq ack_cum + 1 + i stored */
 	uint64_t tx_reserved;         /* gateway->node counters below this may have been used */
 	int64_t last_seen_ms;         /* unix ms of the last accepted frame; 0 = never */
+	uint64_t seqs_abandoned;      /* seqs the node's seq_floor skipped, never stored */
 };
 
 /* Per-node state written by a commit (only nodes the batch touched). */
@@ -71,6 +72,7 @@ struct store_node_state {
 	uint64_t ack_sack;
 	uint64_t tx_reserved;
 	int64_t last_seen_ms;
+	uint64_t seqs_abandoned; /* total so far, this batch's included */
 };
 
 /*

@@ -131,15 +131,18 @@ sr_ints(struct store_read *sr, const char *sql, int64_t bind1, int64_t *v, int n
 int
 store_read_summary(struct store_read *sr, int64_t online_since_ms, struct store_read_summary *ret)
 {
-	int64_t v[2] = {0, 0}, pages[1], size[1], freep[1];
+	int64_t v[3] = {0, 0, 0}, pages[1], size[1], freep[1];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((r = sr_ints(sr, "SELECT COUNT(*), COALESCE(SUM(last_seen_ms >= ?1), 0) FROM nodes",
-	                 online_since_ms, v, 2)) < 0)
+	if ((r = sr_ints(sr,
+	                 "SELECT COUNT(*), COALESCE(SUM(last_seen_ms >= ?1), 0), "
+	                 "COALESCE(SUM(seqs_abandoned), 0) FROM nodes",
+	                 online_since_ms, v, 3)) < 0)
 		return r;
 	ret->nodes_total = v[0];
 	ret->nodes_online = v[1];
+	ret->seqs_abandoned = v[2];
 	if ((r = sr_ints(sr, "SELECT COUNT(*) FROM alerts a WHERE a.raised = 1 AND " SR_ALERT_OPEN,
 	                 0, v, 1)) < 0)
 		return r;
@@ -155,7 +158,7 @@ store_read_summary(struct store_read *sr, int64_t online_since_ms, struct store_
 #define SR_NODE_COLS                                                                               \
 	"id, name, tags, created_ms, last_seen_ms, COALESCE(hello_ms, 0), COALESCE(firmware, "     \
 	"''), "                                                                                    \
-	"COALESCE(core_version, 0)"
+	"COALESCE(core_version, 0), seqs_abandoned"
 
 static void
 node_from_row(sqlite3_stmt *s, struct store_read_node *n)
@@ -169,6 +172,7 @@ node_from_row(sqlite3_stmt *s, struct store_read_node *n)
 	n->hello_ms = sqlite3_column_int64(s, 5);
 	col_text(s, 6, n->firmware, sizeof(n->firmware));
 	n->core_version = (uint32_t)sqlite3_column_int64(s, 7);
+	n->seqs_abandoned = (uint64_t)sqlite3_column_int64(s, 8);
 }
 
 static bool

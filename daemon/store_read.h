@@ -43,6 +43,7 @@ struct store_read_node {
 	int64_t hello_ms;     /* 0 = no Hello yet */
 	char firmware[STORE_READ_TEXT];
 	uint32_t core_version;
+	uint64_t seqs_abandoned; /* seqs its seq_floor skipped, never stored (committed) */
 };
 
 struct store_read_reading {
@@ -121,6 +122,7 @@ struct store_read_alert_query {
 /* The gateway-wide figures of `tinyfleetctl status` that live in the database. */
 struct store_read_summary {
 	int64_t nodes_total, nodes_online;
+	int64_t seqs_abandoned; /* sum over the enrolled nodes */
 	int64_t alerts_open;
 	int64_t db_bytes;
 };

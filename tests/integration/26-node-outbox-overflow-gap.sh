@@ -8,7 +8,11 @@
 #     stored and acked, and each node's outbox drains to empty (its Health says
 #     outbox_depth 0);
 #   - each node's drop count equals the seqs the daemon reports abandoned, and
-#     every seq a node numbered is stored once, or dropped, or still in flight.
+#     every seq a node numbered is stored once, or dropped, or still in flight;
+#   - the operator sees that loss: `tinyfleetctl nodes show` (table and --json)
+#     and `status` report each node's abandoned seqs and the fleet total, equal
+#     to the drops, before and after another daemon restart (nodes.seqs_abandoned
+#     is persisted with the ack window).
 #
 # The node is frozen (SIGSTOP) while the daemon comes back, so that when it
 # resumes, its whole backlog is due at once and drains long before its next
@@ -17,7 +21,11 @@
 . "$TF_ROOT/tests/integration/lib.sh"
 . "$TF_ROOT/tests/tools/daemon-lib.sh"
 NODE=$TF_BUILD/tinyfleet-node
+CTL=$TF_BUILD/tinyfleetctl
 [ -x "$NODE" ] || tf_fail "tinyfleet-node not built"
+[ -x "$CTL" ] || tf_fail "tinyfleetctl not built"
+unset RUNTIME_DIRECTORY
+export TINYFLEET_SOCKET=$TF_WORK/control.sock
 NODES=3
 WANT_DROPS=70 # > 64: every message left in an outbox is beyond the old window
 
@@ -82,6 +90,8 @@ tf_wait_for 20 drained_each || tf_fail "an outbox did not drain (no Health with 
 kill -TERM "$TF_PID_node"
 wait "$TF_PID_node" || tf_fail "tinyfleet-node exited with $?"
 cat node.log | grep -v "outbox full" | tail -n 20
+# What the operator sees while that daemon runs (and again after a restart below).
+"$CTL" status --json >status-live.json || tf_fail "tinyfleetctl status failed"
 tfd_stop tfd2
 grep "stopped:" "$TF_WORK/tfd2.log" || true
 
@@ -136,4 +146,46 @@ for line in open("dump.txt"):
         print(f"  node {node}: {p}", file=sys.stderr)
     bad += bool(problems)
 sys.exit(1 if bad else 0)
+PY
+
+tf_log "the loss is visible with tinyfleetctl, and survives another restart"
+tfd_start tfd3
+ctl_check() {
+	local id
+	"$CTL" status >status.txt || tf_fail "tinyfleetctl status failed"
+	"$CTL" status --json >status.json || tf_fail "tinyfleetctl status --json failed"
+	"$CTL" nodes list --json >list.json || tf_fail "tinyfleetctl nodes list --json failed"
+	for id in $(seq 1 $NODES); do
+		"$CTL" nodes show "$id" >"show-$id.txt" || tf_fail "tinyfleetctl nodes show $id failed"
+		"$CTL" nodes show "$id" --json >"show-$id.json" || tf_fail "nodes show $id --json failed"
+	done
+}
+ctl_check
+tfd_stop tfd3
+cat status.txt show-1.txt
+python3 - "$NODES" <<'PY' || tf_fail "abandoned seqs not reported as dropped"
+import json, re, sys
+nodes = int(sys.argv[1])
+drops = {}
+for line in open("dump.txt"):
+    f = [int(x) for x in line.split()]
+    drops[f[0]] = f[2]
+problems = []
+listed = {n["id"]: n["seqs_abandoned"] for n in json.load(open("list.json"))}
+for node in range(1, nodes + 1):
+    shown = json.load(open(f"show-{node}.json"))["node"]["seqs_abandoned"]
+    text = re.search(r"^abandoned +(\d+) seqs", open(f"show-{node}.txt").read(), re.M)
+    print(f"node {node}: drops {drops[node]}, shown {shown}, listed {listed.get(node)}, "
+          f"table {text and text[1]}")
+    if not (shown == listed.get(node) == drops[node] and text and int(text[1]) == drops[node]):
+        problems.append(f"node {node}")
+total = sum(drops.values())
+live = json.load(open("status-live.json"))["seqs_abandoned"]
+after = json.load(open("status.json"))["seqs_abandoned"]
+text = re.search(r"^abandoned +(\d+) seqs", open("status.txt").read(), re.M)
+print(f"fleet: drops {total}, status before the restart {live}, after {after}, "
+      f"table {text and text[1]}")
+if not (live == after == total and text and int(text[1]) == total):
+    problems.append("fleet total")
+sys.exit(f"mismatch: {problems}" if problems else 0)
 PY

@@ -228,6 +228,44 @@ START_TEST(test_status_is_answered_once_with_the_request_id)
 }
 END_TEST
 
+START_TEST(test_seqs_abandoned_committed_are_in_status_node_show_and_list)
+{
+	Tinyfleet__V1__CtlStatusReq s = TINYFLEET__V1__CTL_STATUS_REQ__INIT;
+	Tinyfleet__V1__CtlNodeRef ref = TINYFLEET__V1__CTL_NODE_REF__INIT;
+	Tinyfleet__V1__CtlNodesListReq q = TINYFLEET__V1__CTL_NODES_LIST_REQ__INIT;
+	CtlRequest req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_STATUS, 1);
+	struct control_client *cl = client(1000, 1000);
+	struct store_node_state ns[2] = {{.id = 3, .seqs_abandoned = 70},
+	                                 {.id = 8, .seqs_abandoned = 5}};
+
+	/* As the data path commits them, with the nodes' windows. */
+	ck_assert_int_eq(store_commit(st, NULL, 0, ns, 2), 0);
+	req.status = &s;
+	send_req(cl, &req);
+	ck_assert_int_eq(rsp[0]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_STATUS);
+	ck_assert_uint_eq(rsp[0]->status->seqs_abandoned, 75);
+	req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_NODE_SHOW, 2);
+	ref.node = (char *)"node-3";
+	req.node_show = &ref;
+	send_req(cl, &req);
+	ck_assert_int_eq(rsp[1]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_NODE);
+	ck_assert_uint_eq(rsp[1]->node->node->seqs_abandoned, 70);
+	ref.node = (char *)"node-4";
+	send_req(cl, &req);
+	ck_assert_uint_eq(rsp[2]->node->node->seqs_abandoned, 0);
+	req = req_init(TINYFLEET__V1__CTL_REQUEST__BODY_NODES_LIST, 3);
+	req.nodes_list = &q;
+	send_req(cl, &req);
+	ck_assert_int_eq(rsp[3]->body_case, TINYFLEET__V1__CTL_RESPONSE__BODY_NODES);
+	ck_assert_uint_eq(rsp[3]->nodes->n_nodes, 30);
+	for (size_t i = 0; i < 30; i++) {
+		const Tinyfleet__V1__CtlNode *n = rsp[3]->nodes->nodes[i];
+
+		ck_assert_uint_eq(n->seqs_abandoned, n->id == 3 ? 70 : n->id == 8 ? 5 : 0);
+	}
+}
+END_TEST
+
 START_TEST(test_nodes_list_streams_pages_and_ends)
 {
 	Tinyfleet__V1__CtlNodesListReq q = TINYFLEET__V1__CTL_NODES_LIST_REQ__INIT;
@@ -691,6 +729,7 @@ control_suite(void)
 	tcase_add_test(tc, test_peer_role_socket_group_reads_admin_group_changes);
 	tcase_add_test(tc, test_default_path_prefers_runtime_directory);
 	tcase_add_test(tc, test_status_is_answered_once_with_the_request_id);
+	tcase_add_test(tc, test_seqs_abandoned_committed_are_in_status_node_show_and_list);
 	tcase_add_test(tc, test_nodes_list_streams_pages_and_ends);
 	tcase_add_test(tc, test_nodes_list_filters_by_tag_and_sorts_by_name);
 	tcase_add_test(tc, test_admin_changes_go_through_and_are_seen);

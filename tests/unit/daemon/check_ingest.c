@@ -104,8 +104,9 @@ teardown(void)
 	(void)system(cmd);
 }
 
+/* An Inference with seq, carrying the node's seq floor (0 = none). */
 static void
-feed(uint32_t seq)
+feed_floor(uint32_t seq, uint32_t seq_floor)
 {
 	struct wire_node_msg m;
 	uint8_t buf[WIRE_MSG_MAX], frame[WIRE_MAX_FRAME];
@@ -117,11 +118,18 @@ feed(uint32_t seq)
 	m.u.inference.label = 1;
 	m.u.inference.n_scores = 2;
 	m.u.inference.scores[1] = 0.75f;
+	m.seq_floor = seq_floor;
 	n = wire_msg_node_encode(&m, buf, sizeof(buf));
 	ck_assert_int_gt(n, 0);
 	n = wire_frame_seal(key1, WIRE_DIR_N2G, 1, ++counter, buf, (size_t)n, frame, sizeof(frame));
 	ck_assert_int_gt(n, 0);
 	ingest_rx(in, frame, (size_t)n, &peer);
+}
+
+static void
+feed(uint32_t seq)
+{
+	feed_floor(seq, 0);
 }
 
 static int64_t
@@ -378,6 +386,30 @@ START_TEST(test_ingest_disk_full_stops_acking_backs_off_and_recovers)
 }
 END_TEST
 
+START_TEST(test_ingest_abandoned_seqs_are_persisted_only_with_the_commit_that_acks_them)
+{
+	for (uint32_t i = 1; i <= 3; i++)
+		feed(i);
+	run_for(2000, &n_acks, 1);
+	ck_assert_uint_eq(last_ack.cumulative, 3);
+	n_acks = 0;
+	/* The node dropped 4..80 from its full outbox; the disk is full meanwhile. */
+	fault_rc = SQLITE_FULL;
+	feed_floor(90, 81);
+	feed_floor(91, 81); /* every frame repeats the floor */
+	run_for(200, NULL, 0);
+	ck_assert_int_eq(n_acks, 0);
+	ck_assert_int_eq(count("SELECT seqs_abandoned FROM nodes WHERE id = 1"), 0);
+	fault_rc = 0;
+	run_for(2000, &n_acks, 1);
+	ck_assert_int_ge(n_acks, 1);
+	ck_assert_uint_eq(last_ack.cumulative, 80);
+	ck_assert_uint_eq(last_ack.sack_bitmap, 0x3ull << (90 - 81));
+	ck_assert_int_eq(count("SELECT seqs_abandoned FROM nodes WHERE id = 1"), 77);
+	ck_assert_int_eq(count("SELECT COUNT(*) FROM readings"), 5);
+}
+END_TEST
+
 START_TEST(test_ingest_io_error_keeps_every_reading_for_the_retry)
 {
 	fault_rc = SQLITE_IOERR_WRITE;
@@ -413,6 +445,9 @@ ingest_suite(void)
 	               test_ingest_outbox_drops_alert_stays_raised_while_the_outbox_is_full);
 	tcase_add_test(errors, test_ingest_disk_full_stops_acking_backs_off_and_recovers);
 	tcase_add_test(errors, test_ingest_io_error_keeps_every_reading_for_the_retry);
+	tcase_add_test(
+	        errors,
+	        test_ingest_abandoned_seqs_are_persisted_only_with_the_commit_that_acks_them);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, limits);
 	suite_add_tcase(s, errors);

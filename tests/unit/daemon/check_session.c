@@ -432,6 +432,86 @@ START_TEST(test_session_seq_floor_survives_restart)
 }
 END_TEST
 
+/* nodes.seqs_abandoned of node 1 as the database holds it (committed). */
+static int64_t
+db_abandoned(void)
+{
+	struct store_node sn;
+
+	ck_assert_int_eq(store_node_get(st, 1, &sn), 0);
+	return (int64_t)sn.seqs_abandoned;
+}
+
+START_TEST(test_session_abandoned_count_is_committed_with_the_window_and_survives_restart)
+{
+	struct session_rx r;
+	struct store_node_state *ns;
+	size_t nn;
+	bool need;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(3);
+	ck_assert_int_eq(db_abandoned(), 0);
+	ck_assert_int_eq(rx_floor(120, 81, &r), 0); /* 4..80 dropped by the node: 77 */
+	stage(r.node, 120);
+	/* Staged, not committed: the database does not have it yet... */
+	ck_assert_uint_eq(r.node->abandoned, 77);
+	ck_assert_int_eq(db_abandoned(), 0);
+	/* ...the batch's node state carries it, and a write is due. */
+	ck_assert_int_eq(session_prepare_commit(sess, &ns, &nn, &need), 0);
+	ck_assert_uint_eq(nn, 1);
+	ck_assert_uint_eq(ns[0].seqs_abandoned, 77);
+	ck_assert(need);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 80);
+	ck_assert_int_eq(db_abandoned(), 77);
+	/* A restart starts from the database's count and adds to it. */
+	session_free(sess);
+	ck_assert_int_eq(session_new(&sess), 0);
+	ck_assert_int_eq(session_load(sess, st), 0);
+	ck_assert_uint_eq(session_find(sess, 1)->abandoned, 77);
+	ck_assert_uint_eq(abandoned(), 0); /* the gateway-wide figure is since start */
+	/* 81..124 but 120 (stored): 43 more. */
+	ck_assert_int_eq(rx_floor(130, 125, &r), 0);
+	stage(r.node, 130);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 124);
+	ck_assert_uint_eq(r.node->abandoned, 120);
+	ck_assert_uint_eq(abandoned(), 43);
+	ck_assert_int_eq(db_abandoned(), 120);
+}
+END_TEST
+
+START_TEST(test_session_abandoned_count_not_committed_is_retried_not_lost_or_doubled)
+{
+	struct session_rx r;
+	struct store_node_state *ns;
+	size_t nn;
+	bool need;
+	uint32_t cum;
+	uint64_t sack;
+
+	store_first(1);
+	ck_assert_int_eq(rx_floor(12, 10, &r), 0); /* 2..9: 8 */
+	stage(r.node, 12);
+	/* A commit that fails leaves the batch as it was (ingest retries it as is). */
+	ck_assert_int_eq(session_prepare_commit(sess, &ns, &nn, &need), 0);
+	ck_assert_uint_eq(ns[0].seqs_abandoned, 8);
+	ck_assert_int_eq(db_abandoned(), 0);
+	/* The node repeats its floor with every frame: counted once. */
+	ck_assert_int_eq(rx_floor(13, 10, &r), 0);
+	stage(r.node, 13);
+	ck_assert_int_eq(rx_floor(11, 10, &r), 0);
+	stage(r.node, 11);
+	commit_and_read_ack(&cum, &sack);
+	ck_assert_uint_eq(cum, 9); /* 10 is still on its way */
+	ck_assert_uint_eq(sack, 0x7ull << 1);
+	ck_assert_int_eq(db_abandoned(), 8);
+	ck_assert_uint_eq(abandoned(), 8);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_session_seq_beyond_window_is_dropped_unacked)
@@ -621,6 +701,11 @@ session_suite(void)
 	tcase_add_test(core, test_session_seq_floor_never_moves_back);
 	tcase_add_test(core, test_session_late_arrival_below_floor_is_a_duplicate);
 	tcase_add_test(core, test_session_seq_floor_survives_restart);
+	tcase_add_test(
+	        core,
+	        test_session_abandoned_count_is_committed_with_the_window_and_survives_restart);
+	tcase_add_test(core,
+	               test_session_abandoned_count_not_committed_is_retried_not_lost_or_doubled);
 	tcase_add_test(limits, test_session_seq_beyond_window_is_dropped_unacked);
 	tcase_add_test(limits, test_session_first_contact_starts_window_at_first_seq);
 	tcase_add_test(limits, test_session_seq_floor_far_above_window_clears_selective_acks);

@@ -1,6 +1,6 @@
 /*
  * check_store: the daemon's SQLite store. Migrations (and the upgrade of a
- * version 1 database in place), the one-transaction batch commit, dedup
+ * version 1 or 2 database in place), the one-transaction batch commit, dedup
  * state that survives a reopen, the outbox bound and drain, retention, the
  * query plans of the hot and the alert queries, and fault injection
  * (disk full, I/O error, locked by another process) through a VFS shim that
@@ -187,6 +187,18 @@ static const char v1_acks[] = "CREATE TABLE IF NOT EXISTS alert_acks ("
                               "  uid INTEGER NOT NULL);"
                               "INSERT INTO alert_acks VALUES (1, 15, 1000);";
 
+/*
+ * Version 2 as tinyfleetd wrote it: version 1 plus store.c's second
+ * migration (frozen here), with an acknowledgement.
+ */
+static const char v2_upgrade[] =
+        "CREATE TABLE IF NOT EXISTS alert_acks ("
+        "  alert_id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+        "  uid INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS alerts_kind_node_rule ON alerts(kind, node_id, rule);"
+        "INSERT INTO alert_acks VALUES (3, 35, 1000);"
+        "PRAGMA user_version = 2;";
+
 /* Replaces the fixture's database with a version 1 one; with_acks: alert_acks too. */
 static void
 make_v1_database(bool with_acks)
@@ -205,6 +217,19 @@ make_v1_database(bool with_acks)
 	if (with_acks)
 		ck_assert_int_eq(sqlite3_exec(db, v1_acks, NULL, NULL, NULL), SQLITE_OK);
 	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+/* Replaces the fixture's database with a version 2 one. */
+static void
+make_v2_database(void)
+{
+	sqlite3 *db;
+
+	make_v1_database(false);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, v2_upgrade, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 2);
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
 
@@ -264,7 +289,8 @@ START_TEST(test_store_node_state_survives_reopen)
 	                              .ack_sack = 0x5,
 	                              .tx_reserved = 2048,
 	                              .rx = {.highest = 99, .bitmap = 0xff},
-	                              .last_seen_ms = 1234};
+	                              .last_seen_ms = 1234,
+	                              .seqs_abandoned = 77};
 	struct store_node n;
 
 	ck_assert_int_eq(store_commit(st, &r, 1, &ns, 1), 0);
@@ -278,8 +304,13 @@ START_TEST(test_store_node_state_survives_reopen)
 	ck_assert_uint_eq(n.rx.highest, 99);
 	ck_assert_uint_eq(n.rx.bitmap, 0xff);
 	ck_assert_int_eq(n.last_seen_ms, 1234);
+	ck_assert_uint_eq(n.seqs_abandoned, 77);
 	ck_assert_int_eq(memcmp(n.key, key, 32), 0);
 	ck_assert_str_eq(n.tags, "a,b");
+	/* By id too (the session's reload after an operator's change reads it so). */
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(store_node_get(st, 1, &n), 0);
+	ck_assert_uint_eq(n.seqs_abandoned, 77);
 }
 END_TEST
 
@@ -390,7 +421,7 @@ START_TEST(test_store_upgrades_version_1_database_in_place_keeping_rows)
 	st = open_store(NULL, 0);
 	db = store__db(st);
 	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(STORE_SCHEMA_VERSION, 2);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 3);
 	/* Every row of version 1 is still there. */
 	ck_assert_int_eq(count("nodes"), 1);
 	ck_assert_int_eq(sql_int(db, "SELECT ack_cum FROM nodes WHERE id = 7"), 42);
@@ -419,6 +450,48 @@ START_TEST(test_store_upgrades_version_1_database_in_place_keeping_rows)
 	ck_assert_int_eq(sql_int(store__db(st), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(count("readings"), 3);
 	ck_assert_int_eq(count("alert_acks"), with_acks ? 2 : 1);
+	ck_assert_int_eq(sql_int(store__db(st), "SELECT seqs_abandoned FROM nodes WHERE id = 7"),
+	                 0);
+}
+END_TEST
+
+START_TEST(test_store_upgrades_version_2_database_in_place_with_seqs_abandoned)
+{
+	struct store_node_state ns = {
+	        .id = 7, .ack_cum = 50, .last_seen_ms = 500, .seqs_abandoned = 6};
+	struct store_rec r = reading(7, 50, 500);
+	struct store_node n;
+	sqlite3 *db;
+
+	make_v2_database();
+	st = open_store(NULL, 0);
+	db = store__db(st);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 3);
+	/* Every row of version 2 is still there; the node starts with nothing abandoned. */
+	ck_assert_int_eq(count("nodes"), 1);
+	ck_assert_int_eq(sql_int(db, "SELECT ack_cum FROM nodes WHERE id = 7"), 42);
+	ck_assert_int_eq(sql_int(db, "SELECT seqs_abandoned FROM nodes WHERE id = 7"), 0);
+	ck_assert_int_eq(count("readings"), 2);
+	ck_assert_int_eq(count("health"), 1);
+	ck_assert_int_eq(count("alerts"), 3);
+	ck_assert_int_eq(count("outbox"), 1);
+	ck_assert_int_eq(count("alert_acks"), 1);
+	ck_assert_int_eq(sql_int(db, "PRAGMA auto_vacuum"), 2);
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(store_node_get(st, 7, &n), 0);
+	ck_assert_uint_eq(n.ack_cum, 42);
+	ck_assert_uint_eq(n.seqs_abandoned, 0);
+	/* The count is written with the batch's rows and survives a reopen. */
+	ck_assert_int_eq(store_commit(st, &r, 1, &ns, 1), 0);
+	store_free(st);
+	st = open_store(NULL, 0);
+	ck_assert_int_eq(sql_int(store__db(st), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(count("readings"), 3);
+	memset(&n, 0, sizeof(n));
+	ck_assert_int_eq(store_node_get(st, 7, &n), 0);
+	ck_assert_uint_eq(n.ack_cum, 50);
+	ck_assert_uint_eq(n.seqs_abandoned, 6);
 }
 END_TEST
 
@@ -634,8 +707,12 @@ START_TEST(test_store_open_refuses_schema_from_newer_daemon)
 	{
 		sqlite3 *db;
 
+		char sql[64];
+
+		/* Back to the current version: migrations only ever run once on a database. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-		sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
 		sqlite3_close(db);
 	}
 	st = open_store(NULL, 0); /* teardown wants one */
@@ -671,6 +748,7 @@ store_suite(void)
 	tcase_add_test(core, test_store_new_database_has_alert_acks_and_alerts_index);
 	tcase_add_loop_test(core, test_store_upgrades_version_1_database_in_place_keeping_rows, 0,
 	                    2);
+	tcase_add_test(core, test_store_upgrades_version_2_database_in_place_with_seqs_abandoned);
 	tcase_add_test(core, test_store_alert_queries_use_the_alerts_index);
 	tcase_add_test(limits, test_store_hot_queries_keep_the_index_at_100m_rows);
 	tcase_add_test(limits, test_store_outbox_bound_drops_oldest_inference_never_alerts);
