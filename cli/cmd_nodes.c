@@ -25,8 +25,9 @@ static const char list_usage[] =
         "      enrolled nodes with their state, last contact, firmware and tags\n";
 static const char show_usage[] =
         "  nodes show NODE [--json]\n"
-        "      identity, firmware and core version, capabilities, the model in each slot,\n"
-        "      last health and recent alerts of one node (NODE: name or id)\n";
+        "      identity, firmware and core version, readings stored, seqs abandoned (data\n"
+        "      the node lost), capabilities, the model in each slot, last health and\n"
+        "      recent alerts of one node (NODE: name or id)\n";
 static const char add_usage[] =
         "  nodes add NAME [--tags a,b] [--out FILE] [--json]\n"
         "      enrolls a node with a fresh key and prints its provisioning record (or\n"

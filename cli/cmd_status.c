@@ -11,8 +11,9 @@
 
 const char cmd_status_usage[] =
         "  status [--json] [--socket PATH]\n"
-        "      gateway id, uptime, version, nodes online/total, readings/s, outbox depth\n"
-        "      and broker state, database size, active rollouts, open alerts\n";
+        "      gateway id, uptime, version, nodes online/total, readings/s, seqs the\n"
+        "      nodes abandoned (data lost), outbox depth and broker state, database size,\n"
+        "      active rollouts, open alerts\n";
 
 static void
 status_json(const Tinyfleet__V1__CtlStatus *s)
