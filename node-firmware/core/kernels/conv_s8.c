@@ -6,11 +6,13 @@
  * acc = bias + sum over in-image taps of w * (x - in_zp), then
  * MultiplyByQuantizedMultiplier, + out_zp, clamp. Padded taps contribute 0.
  *
- * No im2col: for each output pixel the valid taps of one filter row are one
- * contiguous run of (kx1 - kx0) * in_ch bytes in both the input and the
- * weights (dilation 1), so the inner loop is a plain dot product. Four output
- * channels share every input load (register blocking), which also amortises
- * the zero-point add to one per four MACs.
+ * Two implementations. The portable one (hosts, cores without the DSP
+ * extension) uses no im2col: for each output pixel the valid taps of one
+ * filter row are one contiguous run of (kx1 - kx0) * in_ch bytes in both the
+ * input and the weights (dilation 1), so the inner loop is a plain dot
+ * product; four output channels share every input load (register blocking).
+ * The Cortex-M DSP one (NN__DSP, at the end of the file) widens each window
+ * into 16-bit columns and runs an SMLAD kernel; its comment says why.
  */
 #include "core/nn_internal.h"
 
@@ -33,7 +35,7 @@ dot1(const int8_t *x, const int8_t *w, int32_t n, int32_t off)
 	return a;
 }
 
-#if UINTPTR_MAX > 0xffffffffu && !defined(NN__DSP) && !defined(NN_NO_SWAR)
+#if UINTPTR_MAX > 0xffffffffu && !defined(NN_NO_SWAR)
 /*
  * 64-bit hosts (the daemon, the POSIX node): two output pixels share every
  * weight, so both inputs travel in one int64 as lo + hi * 2^32 and one 64-bit
@@ -489,6 +491,8 @@ requant_pair(const struct nn__conv *d, const int32_t *acc, int8_t *oa, int8_t *o
 	const int32_t zp = d->out_zp, lo = d->act_min - zp, hi = d->act_max - zp;
 	int32_t oc;
 
+	/* per-channel layers (all of the reference models) take the short form;
+	 * per-tensor ones, rare, the general loop */
 	if (d->rq_short && d->per_channel && d->act_min == -128 && d->act_max == 127) {
 		/* the usual case (no activation, or one the range already covers):
 		 * the clamp is one saturation after the zero point */
@@ -502,13 +506,6 @@ requant_pair(const struct nn__conv *d, const int32_t *acc, int8_t *oa, int8_t *o
 		for (oc = 0; oc < n_oc; oc++, acc += 2) {
 			const int32_t m = mult[oc], r = -shift[oc], h = (int32_t)((1u << r) >> 1);
 
-			oa[oc] = clamp_zp(nn__requant_short(acc[0], m, r, h), zp, lo, hi);
-			ob[oc] = clamp_zp(nn__requant_short(acc[1], m, r, h), zp, lo, hi);
-		}
-	} else if (d->rq_short) {
-		const int32_t m = mult[0], r = -shift[0], h = (int32_t)((1u << r) >> 1);
-
-		for (oc = 0; oc < n_oc; oc++, acc += 2) {
 			oa[oc] = clamp_zp(nn__requant_short(acc[0], m, r, h), zp, lo, hi);
 			ob[oc] = clamp_zp(nn__requant_short(acc[1], m, r, h), zp, lo, hi);
 		}
